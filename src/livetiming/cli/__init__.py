@@ -1,0 +1,1 @@
+"""Command-line shells: parse options, set up logging, run the reactor."""

@@ -1,0 +1,86 @@
+"""`livetiming-service <plugin> [options]`: run a timing-service plugin."""
+import sys
+from typing import List, Optional
+
+from twisted.internet.error import CannotListenError
+
+from .. import config
+from ..observability import start_logging
+from ..service.discovery import PluginError, UnknownPluginError, load_plugin
+from ..service.options import build_parser
+from ..service.persistence import StateFileError
+from ..service.standalone import StandaloneServer, announce
+from .errors import FAILURE, USAGE_ERROR, fail
+
+PROG = "livetiming-service"
+
+
+def parse(argv: List[str]):
+    """Two passes: find the plugin, then parse with the plugin's own options."""
+    known, _ = build_parser(add_help=False).parse_known_args(argv)
+    service_class = load_plugin(known.plugin)
+    parser = build_parser()
+    add_arguments = getattr(service_class, "add_arguments", None)
+    if callable(add_arguments):
+        add_arguments(parser.add_argument_group(f"options of the '{known.plugin}' plugin"))
+        args, extra = parser.parse_args(argv), []
+    else:
+        args, extra = parser.parse_known_args(argv)
+    if args.uuid and args.initial_state:
+        parser.error("--uuid and -s/--initial-state both set the uuid; give one")
+    return service_class, args, extra
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    config.load_env_file()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        build_parser().parse_args(argv)  # prints usage/help and exits
+    try:
+        service_class, args, extra = parse(argv)
+    except UnknownPluginError as error:
+        return fail(PROG, str(error))
+    except PluginError as error:
+        return fail(PROG, str(error), FAILURE)
+
+    from twisted.internet import reactor
+
+    start_logging(args.plugin, verbose=args.verbose, debug=args.debug)
+    try:
+        service = service_class(args, extra)
+    except StateFileError as error:
+        return fail(PROG, str(error))
+    except Exception as error:
+        from twisted.logger import Logger
+        Logger().failure("Plugin {plugin} failed to start", plugin=args.plugin)
+        return fail(PROG, f"plugin '{args.plugin}' failed to start: {type(error).__name__}: {error}", FAILURE)
+
+    router = config.get("LIVETIMING_ROUTER")
+    if router and not args.standalone:
+        from ..service.router import run_router_mode
+        return run_router_mode(service, router, reactor)
+    return run_standalone(service, reactor)
+
+
+def run_standalone(service, reactor) -> int:
+    """Attach the WebSocket server, announce it on stderr, run until signalled."""
+    server = StandaloneServer(service.snapshot)
+    port_setting = config.get("LIVETIMING_STANDALONE_PORT")
+    try:
+        port = server.listen(reactor, int(port_setting), config.get("LIVETIMING_STANDALONE_INTERFACE"))
+    except ValueError:
+        return fail(PROG, f"LIVETIMING_STANDALONE_PORT is not a port number: {port_setting!r}")
+    except CannotListenError as error:
+        return fail(PROG, f"cannot listen on port {port_setting}: {error.socketError}", FAILURE)
+    service.publishers.append(server)
+    announce(service.uuid, port)
+    service.log.info("Service {uuid} ({cls}) running standalone on port {port}",
+                     uuid=service.uuid, cls=service._getServiceClass(), port=port)
+    reactor.callWhenRunning(service.start)
+    reactor.addSystemEventTrigger("before", "shutdown", service.stop)
+    reactor.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""The plugin-facing service API (`AbstractService`, `BaseService`).
+
+Plugin method names keep their historical camelCase spelling because existing
+plugins depend on them. `BaseService` runs the update cycle (see `cycle.py`)
+and hands each result to its publishers (standalone WebSocket server or a
+router session), which are thin shells around it."""
+import argparse
+import sys
+import uuid as uuid_module
+from typing import List, Optional
+
+from twisted.internet import task
+from twisted.logger import Logger
+
+from .. import config
+from ..protocol import Channel, Message, MessageClass
+from ..protocol.lzstring import compress_to_utf16
+from . import cycle, persistence
+from .manifest import build_manifest
+from .messages import default_generators
+
+MANIFEST_MIN_INTERVAL = 1.0
+"""publishManifest() sends at most once a second; later calls are coalesced."""
+
+
+class AbstractService:
+    """What a timing plugin implements. `BaseService` supplies everything else."""
+
+    auto_poll = True
+    """When true, the base calls `_updateAndPublishRaceState()` every poll interval."""
+    attribution = None
+    """`[name, url_or_None]` crediting the upstream timing provider."""
+
+    def getName(self) -> str:
+        raise NotImplementedError
+
+    def getDefaultDescription(self) -> str:
+        return ""
+
+    def getColumnSpec(self) -> list:
+        raise NotImplementedError
+
+    def getRaceState(self) -> dict:
+        raise NotImplementedError
+
+    def getTrackDataSpec(self) -> list:
+        return []
+
+    def getPollInterval(self) -> float:
+        return 10
+
+    def getExtraMessageGenerators(self) -> list:
+        return []
+
+    def getVersion(self) -> str:
+        module = sys.modules.get(type(self).__module__)
+        return str(getattr(module, "__version__", "unknown"))
+
+
+class BaseService(AbstractService):
+    """Defaults and all the plumbing: update cycle, state files, manifest, publishing."""
+
+    def __init__(self, args: argparse.Namespace, extra_args: Optional[List[str]] = None, reactor=None):
+        if reactor is None:
+            from twisted.internet import reactor
+        self.reactor = reactor
+        self.args = args
+        self.extra_args = list(extra_args or [])
+        self.log = Logger(namespace=type(self).__module__)
+        self.publishers: list = []
+        self.analyser = None   # the live analyser, when analysis is enabled
+        self.recorder = None   # the local recorder (-r)
+        initial_state_file = getattr(args, "initial_state", None)
+        if initial_state_file:
+            self.state = persistence.load_state(initial_state_file)
+            self.uuid = persistence.uuid_from_state_file(initial_state_file)
+        else:
+            self.state = cycle.initial_state()
+            self.uuid = getattr(args, "uuid", None) or uuid_module.uuid4().hex
+        self._generators = None
+        self._state_message: Optional[Message] = None
+        self._poller: Optional[task.LoopingCall] = None
+        self._last_manifest_time = None
+        self._pending_manifest = None
+
+    # --- identity and manifest -------------------------------------------------
+
+    @property
+    def plugin_name(self) -> str:
+        return type(self).__module__.split(".")[-1]
+
+    def _getServiceClass(self) -> str:
+        return getattr(self.args, "masquerade", None) or self.plugin_name
+
+    def _getDescription(self) -> str:
+        return getattr(self.args, "description", None) or self.getDefaultDescription()
+
+    def _createServiceManifest(self) -> dict:
+        return build_manifest(
+            uuid=self.uuid,
+            name=self.getName(),
+            service_class=self._getServiceClass(),
+            description=self._getDescription(),
+            colspec=self.getColumnSpec(),
+            track_data_spec=self.getTrackDataSpec(),
+            poll_interval=self.getPollInterval(),
+            has_analysis=self.analyser is not None and not getattr(self.args, "disable_analysis", False),
+            hidden=getattr(self.args, "hidden", False),
+            plugin_version=self.getVersion(),
+            attribution=self.attribution,
+            do_not_record=getattr(self.args, "do_not_record", False),
+        )
+
+    @property
+    def manifest(self) -> dict:
+        return self._createServiceManifest()
+
+    def publishManifest(self) -> None:
+        """Announce (or re-announce) this service; rate limited to once a second."""
+        now = self.reactor.seconds()
+        if self._last_manifest_time is not None and now - self._last_manifest_time < MANIFEST_MIN_INTERVAL:
+            if self._pending_manifest is None or not self._pending_manifest.active():
+                delay = MANIFEST_MIN_INTERVAL - (now - self._last_manifest_time)
+                self._pending_manifest = self.reactor.callLater(delay, self.publishManifest)
+            return
+        self._last_manifest_time = now
+        self._publish(Channel.CONTROL, self.manifest_message())
+
+    def manifest_message(self) -> Message:
+        return Message(MessageClass.SERVICE_REGISTRATION, self.manifest, date=self._now_ms())
+
+    # --- the update cycle ------------------------------------------------------
+
+    @property
+    def generators(self) -> list:
+        if self._generators is None:
+            self._generators = default_generators() + list(self.getExtraMessageGenerators() or [])
+        return self._generators
+
+    def _updateAndPublishRaceState(self) -> None:
+        """Poll the plugin and publish; never raises, so polling never stops."""
+        try:
+            raw = self.getRaceState()
+        except Exception:
+            self.log.failure("getRaceState() raised; keeping the previous state")
+            return
+        try:
+            update = cycle.next_state(
+                self.state, raw, self.generators, self.getColumnSpec(),
+                self.reactor.seconds(), on_error=self._generator_failed,
+            )
+        except cycle.InvalidStateError as error:
+            self.log.error("Plugin state not published: {error}", error=error)
+            return
+        except Exception:
+            self.log.failure("State update failed; keeping the previous state")
+            return
+        self.state = update.state
+        self._after_update(update)
+
+    def _after_update(self, update: cycle.Update) -> None:
+        for step in (self._feed_analysis, self._save_state, self._record, self._publish_state):
+            try:
+                step(update)
+            except Exception:
+                self.log.failure("Update step {step} failed", step=step.__name__)
+
+    def _generator_failed(self, generator, error: Exception) -> None:
+        self.log.failure("Message generator {generator!r} failed", generator=generator)
+
+    def _feed_analysis(self, update: cycle.Update) -> None:
+        if self.analyser is not None:
+            self.analyser.submit(update.state, update.new_messages, self.reactor.seconds())
+
+    def _save_state(self, update: cycle.Update) -> None:
+        if not getattr(self.args, "no_write_state", False):
+            persistence.write_atomically(self.state_file, update.text)
+
+    def _record(self, update: cycle.Update) -> None:
+        if self.recorder is not None:
+            self.recorder.write_frame(self.reactor.seconds(), update.state)
+
+    def _publish_state(self, update: cycle.Update) -> None:
+        self._state_message = Message(
+            MessageClass.SERVICE_DATA_COMPRESSED, compress_to_utf16(update.text),
+            date=self._now_ms(), retain=True,
+        )
+        self._publish(Channel.STATE_PUBLISH.format(self.uuid), self._state_message)
+
+    @property
+    def state_file(self):
+        return config.directory("LIVETIMING_STATE_DIR") / f"{self.uuid}.json"
+
+    def saveState(self) -> None:
+        persistence.write_atomically(self.state_file, cycle.to_json(self.state))
+
+    # --- publishing ------------------------------------------------------------
+
+    def _now_ms(self) -> int:
+        return int(self.reactor.seconds() * 1000)
+
+    def _publish(self, topic: str, message: Message) -> None:
+        for publisher in self.publishers:
+            try:
+                publisher.publish(topic, message)
+            except Exception:
+                self.log.failure("Publishing to {topic} via {publisher!r} failed", topic=topic, publisher=publisher)
+
+    def current_state_message(self) -> Message:
+        """The latest state message, built from the current state if none was published yet."""
+        if self._state_message is None:
+            return Message(MessageClass.SERVICE_DATA_COMPRESSED,
+                           compress_to_utf16(cycle.to_json(self.state)), date=self._now_ms(), retain=True)
+        return self._state_message
+
+    def snapshot(self) -> list:
+        """What a newly connected standalone client is sent at once."""
+        frames = [(Channel.CONTROL, self.manifest_message()),
+                  (Channel.STATE_PUBLISH.format(self.uuid), self.current_state_message())]
+        if self.analyser is not None:
+            frames.extend(self.analyser.snapshot_messages(self.uuid))
+        return frames
+
+    def requestState(self) -> dict:
+        """RPC REQUEST_STATE: the current state, uncompressed."""
+        return self.state
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin polling (when auto_poll) after the publishers are attached."""
+        self.publishManifest()
+        if self.auto_poll:
+            self._poller = task.LoopingCall(self._updateAndPublishRaceState)
+            self._poller.clock = self.reactor
+            self._poller.start(max(1, self.getPollInterval()), now=True)
+
+    def stop(self) -> None:
+        """Stop polling and persist what we have (called before reactor shutdown)."""
+        if self._poller is not None and self._poller.running:
+            self._poller.stop()
+        if self._pending_manifest is not None and self._pending_manifest.active():
+            self._pending_manifest.cancel()
+        if not getattr(self.args, "no_write_state", False):
+            try:
+                self.saveState()
+            except Exception:
+                self.log.failure("Could not save state on shutdown")
+

@@ -1,0 +1,126 @@
+"""Polling an upstream URL every N seconds, backing off exponentially while it
+fails, so a flaky timing provider is neither hammered nor given up on."""
+from typing import Callable, Optional
+
+import simplejson
+from twisted.internet import defer
+from twisted.logger import Logger
+
+MAX_BACKOFF = 300.0
+"""Never wait longer than this between attempts while failing."""
+
+
+def http_get(url: str, reactor=None, headers: Optional[dict] = None, timeout: float = 30) -> defer.Deferred:
+    """GET `url` with Twisted's Agent; fires with the body bytes, errbacks on
+    connection errors and non-2xx responses."""
+    from twisted.web.client import Agent, readBody
+    from twisted.web.http_headers import Headers
+
+    if reactor is None:
+        from twisted.internet import reactor
+    agent = Agent(reactor, connectTimeout=timeout)
+    request_headers = Headers({k.encode(): [v.encode()] for k, v in (headers or {}).items()})
+    request_headers.setRawHeaders(b"user-agent", [b"livetiming-core"])
+    d = agent.request(b"GET", url.encode("utf-8"), request_headers)
+
+    def check(response):
+        if not 200 <= response.code < 300:
+            response.deliverBody(_Discard())
+            raise FetchError(f"{url} answered HTTP {response.code}")
+        return readBody(response)
+
+    return d.addCallback(check)
+
+
+class _Discard:
+    def makeConnection(self, transport):
+        pass
+
+    def dataReceived(self, data):
+        pass
+
+    def connectionLost(self, reason):
+        pass
+
+
+class FetchError(Exception):
+    """An upstream fetch failed (HTTP status or undecodable body)."""
+
+
+class Fetcher:
+    """Calls `callback(data)` with each successful fetch of `url`, every `interval` seconds."""
+
+    log = Logger()
+
+    def __init__(self, url: str, callback: Callable, interval: float, reactor=None,
+                 fetch: Optional[Callable] = None, max_backoff: float = MAX_BACKOFF):
+        if reactor is None:
+            from twisted.internet import reactor
+        self.url = url
+        self.callback = callback
+        self.interval = interval
+        self.reactor = reactor
+        self.max_backoff = max_backoff
+        self.failures = 0
+        self._fetch = fetch or (lambda url: http_get(url, self.reactor))
+        self._call = None
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+        self._run()
+
+    def stop(self) -> None:
+        self.running = False
+        if self._call is not None and self._call.active():
+            self._call.cancel()
+
+    def next_delay(self) -> float:
+        """interval while healthy; interval × 2^failures (capped) while failing."""
+        if self.failures == 0:
+            return self.interval
+        return min(self.interval * (2 ** self.failures), max(self.max_backoff, self.interval))
+
+    def decode(self, body: bytes):
+        return body.decode("utf-8", errors="replace")
+
+    def _run(self) -> None:
+        if not self.running:
+            return
+        d = defer.maybeDeferred(self._fetch, self.url)
+        d.addCallback(self.decode)
+        d.addCallbacks(self._succeeded, self._failed)
+        d.addBoth(self._schedule)
+
+    def _succeeded(self, data) -> None:
+        self.failures = 0
+        try:
+            self.callback(data)
+        except Exception:
+            self.log.failure("Fetcher callback for {url} raised", url=self.url)
+
+    def _failed(self, failure) -> None:
+        self.failures += 1
+        self.log.warn("Fetching {url} failed ({n} in a row): {error}; retrying in {delay:.0f}s",
+                      url=self.url, n=self.failures, error=failure.getErrorMessage(), delay=self.next_delay())
+
+    def _schedule(self, _=None) -> None:
+        if self.running:
+            self._call = self.reactor.callLater(self.next_delay(), self._run)
+
+
+class JSONFetcher(Fetcher):
+    """Delivers the decoded JSON document."""
+
+    def decode(self, body: bytes):
+        try:
+            return simplejson.loads(body)
+        except ValueError as error:
+            raise FetchError(f"{self.url} did not return JSON: {error}") from None
+
+
+class MultiLineFetcher(Fetcher):
+    """Delivers the body as a list of lines."""
+
+    def decode(self, body: bytes):
+        return super().decode(body).splitlines()

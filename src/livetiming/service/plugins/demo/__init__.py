@@ -1,0 +1,87 @@
+"""Built-in demo: a simulated endurance race, live. What a newcomer runs first,
+and what tests and benchmarks feed on."""
+from collections import deque
+
+from livetiming.service.base import BaseService
+from livetiming.service.messages import RaceControlMessage
+from livetiming.version import VERSION
+
+from .simulation import RaceSimulation
+
+__version__ = VERSION
+
+SUMMARY_EVERY = 10
+"""Log a one-line live summary every this many updates."""
+
+
+class Service(BaseService):
+    """A simulated endurance race (20-60 cars, several classes, pit stops, flags)."""
+
+    attribution = ["livetiming-core demo race (simulated)", None]
+
+    @classmethod
+    def add_arguments(cls, parser) -> None:
+        parser.add_argument("--cars", type=int, default=30, help="number of cars, 20-60 (default 30)")
+        parser.add_argument("--seed", type=int, default=71, help="random seed: same seed, same race (default 71)")
+        parser.add_argument("--speed", type=float, default=1.0, help="run N times faster than real time (default 1)")
+        parser.add_argument("--hours", type=float, default=6.0, help="race length in hours (default 6)")
+        parser.add_argument("--grid", type=float, default=30.0, help="seconds on the grid before the green flag (default 30)")
+
+    def __init__(self, args, extra_args=None, reactor=None):
+        super().__init__(args, extra_args, reactor)
+        if not 20 <= args.cars <= 60:
+            raise ValueError(f"--cars must be between 20 and 60, not {args.cars}")
+        if args.speed <= 0:
+            raise ValueError("--speed must be positive")
+        self._real_origin = self.reactor.seconds()
+        self.simulation = RaceSimulation(
+            seed=args.seed, car_count=args.cars, duration=args.hours * 3600,
+            start_time=self._real_origin + args.grid, grid_time=args.grid,
+        )
+        self._sim_origin = self.simulation.now
+        self._race_control = deque()
+        self._updates = 0
+
+    def getName(self) -> str:
+        return self.simulation.name
+
+    def getDefaultDescription(self) -> str:
+        return self.simulation.description
+
+    def getColumnSpec(self) -> list:
+        return self.simulation.column_spec
+
+    def getTrackDataSpec(self) -> list:
+        return self.simulation.track_data_spec
+
+    def getPollInterval(self) -> float:
+        return 1
+
+    def getExtraMessageGenerators(self) -> list:
+        return [RaceControlMessage(self._race_control)]
+
+    def getRaceState(self) -> dict:
+        elapsed = self.reactor.seconds() - self._real_origin
+        self.simulation.advance(self._sim_origin + elapsed * self.args.speed)
+        self._race_control.extend(self.simulation.pop_race_control())
+        state = self.simulation.state()
+        self._updates += 1
+        if self._updates % SUMMARY_EVERY == 1:
+            self.log.info("{summary}", summary=summarise(state))
+        return state
+
+
+def summarise(state: dict) -> str:
+    """One line a person can read to see the race is live."""
+    session = state.get("session", {})
+    cars = state.get("cars", [])
+    remain = int(session.get("timeRemain", 0) or 0)
+    clock = f"{remain // 3600}:{remain % 3600 // 60:02d}:{remain % 60:02d}"
+    flag = str(session.get("flagState", "none")).upper()
+    if not cars:
+        return f"[{flag}] waiting for cars, {clock} remaining"
+    leader = cars[0]
+    states = [row[1] for row in cars]
+    in_pits = sum(1 for s in states if s in ("PIT", "FUEL"))
+    return (f"[{flag}] {clock} remaining | leader #{leader[0]} {leader[5]} ({leader[2]}), lap {leader[8]} | "
+            f"{len(cars)} cars, {in_pits} in the pits")

@@ -1,0 +1,34 @@
+"""A reconnecting WebSocket client factory for plugins whose upstream timing
+feed is a WebSocket: reconnects with back-off whenever the connection drops."""
+from autobahn.twisted.websocket import WebSocketClientFactory, connectWS
+from twisted.internet.protocol import ReconnectingClientFactory
+from twisted.logger import Logger
+
+
+class ReconnectingWebSocketClientFactory(ReconnectingClientFactory, WebSocketClientFactory):
+    """Use with an autobahn `WebSocketClientProtocol` subclass as `protocol`.
+    The back-off resets once a connection opens (see `connected`)."""
+
+    log = Logger()
+    maxDelay = 60
+    initialDelay = 1
+
+    def __init__(self, url: str, *args, **kwargs):
+        WebSocketClientFactory.__init__(self, url, *args, **kwargs)
+
+    def buildProtocol(self, addr):
+        self.resetDelay()
+        return WebSocketClientFactory.buildProtocol(self, addr)
+
+    def clientConnectionFailed(self, connector, reason):
+        self.log.warn("Upstream {url} connection failed: {reason}", url=self.url, reason=reason.getErrorMessage())
+        ReconnectingClientFactory.clientConnectionFailed(self, connector, reason)
+
+    def clientConnectionLost(self, connector, reason):
+        self.log.warn("Upstream {url} connection lost: {reason}", url=self.url, reason=reason.getErrorMessage())
+        ReconnectingClientFactory.clientConnectionLost(self, connector, reason)
+
+
+def connect(factory: ReconnectingWebSocketClientFactory):
+    """Connect (TLS for wss:// URLs)."""
+    return connectWS(factory)

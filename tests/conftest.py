@@ -1,0 +1,35 @@
+import pytest
+
+from processes import Process
+
+
+@pytest.fixture
+def service_env(tmp_path, monkeypatch):
+    """Environment for service processes: private state/log dirs, standalone
+    on any free port, and no router (so no stray livetiming.env applies)."""
+    env = {
+        "LIVETIMING_STATE_DIR": str(tmp_path / "state"),
+        "LIVETIMING_LOG_DIR": str(tmp_path / "logs"),
+        "LIVETIMING_ANALYSIS_DIR": str(tmp_path / "analysis"),
+        "LIVETIMING_STANDALONE_PORT": "0",
+        "LIVETIMING_ROUTER": "",
+        "SENTRY_DSN": "",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+def processes():
+    """Start processes with `processes(args, env=...)`; all are stopped afterwards."""
+    started = []
+
+    def start(args, env=None, cwd=None):
+        process = Process(args, env=env, cwd=cwd)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
