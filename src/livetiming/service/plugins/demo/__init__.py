@@ -1,5 +1,6 @@
 """Built-in demo: a simulated endurance race, live. What a newcomer runs first,
 and what tests and benchmarks feed on."""
+import argparse
 from collections import deque
 
 from livetiming.service.base import BaseService
@@ -14,6 +15,20 @@ SUMMARY_EVERY = 10
 """Log a one-line live summary every this many updates."""
 
 
+def _car_count(text: str) -> int:
+    count = int(text)
+    if not 20 <= count <= 60:
+        raise argparse.ArgumentTypeError(f"must be between 20 and 60, not {count}")
+    return count
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
+
+
 class Service(BaseService):
     """A simulated endurance race (20-60 cars, several classes, pit stops, flags)."""
 
@@ -21,18 +36,14 @@ class Service(BaseService):
 
     @classmethod
     def add_arguments(cls, parser) -> None:
-        parser.add_argument("--cars", type=int, default=30, help="number of cars, 20-60 (default 30)")
+        parser.add_argument("--cars", type=_car_count, default=30, help="number of cars, 20-60 (default 30)")
         parser.add_argument("--seed", type=int, default=71, help="random seed: same seed, same race (default 71)")
-        parser.add_argument("--speed", type=float, default=1.0, help="run N times faster than real time (default 1)")
-        parser.add_argument("--hours", type=float, default=6.0, help="race length in hours (default 6)")
+        parser.add_argument("--speed", type=_positive, default=1.0, help="run N times faster than real time (default 1)")
+        parser.add_argument("--hours", type=_positive, default=6.0, help="race length in hours (default 6)")
         parser.add_argument("--grid", type=float, default=30.0, help="seconds on the grid before the green flag (default 30)")
 
     def __init__(self, args, extra_args=None, reactor=None):
         super().__init__(args, extra_args, reactor)
-        if not 20 <= args.cars <= 60:
-            raise ValueError(f"--cars must be between 20 and 60, not {args.cars}")
-        if args.speed <= 0:
-            raise ValueError("--speed must be positive")
         self._real_origin = self.reactor.seconds()
         self.simulation = RaceSimulation(
             seed=args.seed, car_count=args.cars, duration=args.hours * 3600,

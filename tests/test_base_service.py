@@ -1,0 +1,226 @@
+"""BaseService driven by a simulated clock: polling, publishing, state files."""
+import json
+
+import pytest
+from twisted.internet.task import Clock
+from twisted.logger import LogLevel, globalLogPublisher
+
+from livetiming.protocol import Channel, MessageClass, Stat
+from livetiming.protocol.lzstring import decompress_from_utf16
+from livetiming.service.base import BaseService
+from livetiming.service.options import default_args
+from livetiming.service.persistence import StateFileError
+
+
+class Recorder:
+    def __init__(self):
+        self.published = []
+
+    def publish(self, topic, message):
+        self.published.append((topic, message))
+
+    def of_class(self, msg_class):
+        return [(t, m) for t, m in self.published if m.msg_class == msg_class]
+
+
+class Plugin(BaseService):
+    attribution = ["Upstream Ltd", "https://example.invalid/"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = [["7", "RUN", "Ann"]]
+        self.fail_with = None
+        self.calls = 0
+
+    def getName(self):
+        return "Test series"
+
+    def getDefaultDescription(self):
+        return "Round 1"
+
+    def getColumnSpec(self):
+        return [Stat.NUM, Stat.STATE, Stat.DRIVER]
+
+    def getTrackDataSpec(self):
+        return ["Air"]
+
+    def getPollInterval(self):
+        return 5
+
+    def getRaceState(self):
+        self.calls += 1
+        if self.fail_with:
+            raise self.fail_with
+        return {"cars": [list(r) for r in self.rows], "session": {"flagState": "green"}}
+
+
+@pytest.fixture
+def log_events():
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    yield events
+    globalLogPublisher.removeObserver(events.append)
+
+
+@pytest.fixture
+def make(service_env):
+    def build(**options):
+        clock = Clock()
+        clock.advance(1_700_000_000)
+        service = Plugin(default_args("testplugin", **options), reactor=clock)
+        recorder = Recorder()
+        service.publishers.append(recorder)
+        return service, clock, recorder
+    return build
+
+
+def states(recorder):
+    return [json.loads(decompress_from_utf16(m.payload)) for _, m in recorder.of_class(MessageClass.SERVICE_DATA_COMPRESSED)]
+
+
+def test_start_publishes_manifest_then_state_retained(make):
+    service, clock, recorder = make()
+    service.start()
+    (topic, manifest), = recorder.of_class(MessageClass.SERVICE_REGISTRATION)
+    assert topic == Channel.CONTROL
+    (topic, state), = recorder.of_class(MessageClass.SERVICE_DATA_COMPRESSED)
+    assert topic == f"livetiming.service.{service.uuid}"
+    assert state.retain and state.serialise()["retain"] is True
+    assert state.date == 1_700_000_000_000
+    assert json.loads(decompress_from_utf16(state.payload))["cars"] == [["7", "RUN", "Ann"]]
+
+
+def test_polls_every_poll_interval(make):
+    service, clock, recorder = make()
+    service.start()
+    service.rows = [["7", "PIT", "Ann"]]
+    clock.advance(4.9)
+    assert service.calls == 1
+    clock.advance(0.1)
+    assert service.calls == 2
+    latest = states(recorder)[-1]
+    assert latest["messages"][0][2] == "#7 (Ann) has entered the pits"
+    assert latest["highlight"] == ["7"]
+
+
+def test_a_plugin_that_raises_is_logged_and_polling_goes_on(make, log_events):
+    service, clock, recorder = make()
+    service.fail_with = RuntimeError("upstream exploded")
+    service.start()
+    assert any(e.get("log_failure") and "upstream exploded" in str(e["log_failure"].value) for e in log_events)
+    service.fail_with = None
+    clock.advance(5)
+    assert service.calls == 2 and len(states(recorder)) == 1
+
+
+def test_unserialisable_state_is_reported_not_published(make, log_events):
+    service, clock, recorder = make()
+    service.rows = [["7", object(), "Ann"]]
+    service.start()
+    errors = [e for e in log_events if e.get("log_level") == LogLevel.error]
+    assert errors and "state['cars'][0][1]" in str(errors[-1]["error"])
+    assert states(recorder) == []
+    service.rows = [["7", "RUN", "Ann"]]
+    clock.advance(5)
+    assert len(states(recorder)) == 1
+
+
+def test_state_is_saved_each_update_and_restored_with_s(make, service_env, tmp_path):
+    service, clock, recorder = make()
+    service.start()
+    service.rows = [["7", "PIT", "Ann"]]
+    clock.advance(5)
+    saved = tmp_path / "state" / f"{service.uuid}.json"
+    assert json.loads(saved.read_text())["messages"][0][2] == "#7 (Ann) has entered the pits"
+
+    resumed, clock2, recorder2 = make(initial_state=str(saved))
+    assert resumed.uuid == service.uuid
+    assert resumed.state == service.state
+    resumed.rows = [["7", "OUT", "Ann"]]
+    resumed.start()
+    messages = states(recorder2)[-1]["messages"]
+    assert [m[2] for m in messages] == ["#7 (Ann) has left the pits", "#7 (Ann) has entered the pits"]
+
+
+def test_no_write_state_writes_nothing(make, tmp_path):
+    service, clock, recorder = make(no_write_state=True)
+    service.start()
+    clock.advance(5)
+    service.stop()
+    assert not list((tmp_path / "state").glob("*.json")) if (tmp_path / "state").exists() else True
+    assert len(states(recorder)) == 2
+
+
+def test_stop_saves_state_and_stops_polling(make, tmp_path):
+    service, clock, recorder = make()
+    service.start()
+    service.stop()
+    assert (tmp_path / "state" / f"{service.uuid}.json").exists()
+    clock.advance(60)
+    assert service.calls == 1
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", ""])
+def test_a_bad_state_file_is_a_clear_error(make, tmp_path, content):
+    path = tmp_path / "broken.json"
+    path.write_text(content)
+    with pytest.raises(StateFileError, match="broken.json"):
+        make(initial_state=str(path))
+
+
+def test_manifest_fields(make):
+    service, clock, recorder = make()
+    manifest = service.manifest
+    assert list(manifest) == ["uuid", "name", "serviceClass", "description", "colSpec", "trackDataSpec",
+                              "pollInterval", "hasAnalysis", "hidden", "livetimingVersion", "source"]
+    assert len(manifest["uuid"]) == 32 and int(manifest["uuid"], 16) >= 0
+    assert manifest["serviceClass"] == "test_base_service"  # the plugin module's last segment
+    assert manifest["name"] == "Test series" and manifest["description"] == "Round 1"
+    assert manifest["colSpec"] == [["Num", "text", "Car number"], ["State", "text"], ["Driver", "text"]]
+    assert manifest["trackDataSpec"] == ["Air"] and manifest["pollInterval"] == 5
+    assert manifest["hidden"] is False and "doNotRecord" not in manifest
+    assert manifest["source"] == ["Upstream Ltd", "https://example.invalid/"]
+    assert set(manifest["livetimingVersion"]) == {"core", "plugin"}
+
+
+def test_manifest_options(make):
+    service, clock, recorder = make(masquerade="other", description="Race 2", hidden=True, do_not_record=True,
+                                    uuid="fixeduuid", disable_analysis=True)
+    manifest = service.manifest
+    assert manifest["uuid"] == "fixeduuid" and manifest["serviceClass"] == "other"
+    assert manifest["description"] == "Race 2" and manifest["hidden"] is True
+    assert manifest["doNotRecord"] is True and manifest["hasAnalysis"] is False
+
+
+def test_publish_manifest_is_rate_limited_and_coalesced(make):
+    service, clock, recorder = make()
+    service.publishManifest()
+    service.publishManifest()
+    service.publishManifest()
+    assert len(recorder.of_class(MessageClass.SERVICE_REGISTRATION)) == 1
+    clock.advance(1)
+    assert len(recorder.of_class(MessageClass.SERVICE_REGISTRATION)) == 2
+    clock.advance(10)
+    assert len(recorder.of_class(MessageClass.SERVICE_REGISTRATION)) == 2
+
+
+def test_snapshot_has_manifest_and_current_state(make):
+    service, clock, recorder = make()
+    service.start()
+    (t1, m1), (t2, m2) = service.snapshot()
+    assert (t1, m1.msg_class) == (Channel.CONTROL, MessageClass.SERVICE_REGISTRATION)
+    assert (t2, m2.msg_class) == (f"livetiming.service.{service.uuid}", MessageClass.SERVICE_DATA_COMPRESSED)
+    assert json.loads(decompress_from_utf16(m2.payload)) == service.state == service.requestState()
+
+
+def test_a_failing_publisher_does_not_stop_the_others(make, log_events):
+    service, clock, recorder = make()
+
+    class Broken:
+        def publish(self, topic, message):
+            raise ConnectionError("gone")
+
+    service.publishers.insert(0, Broken())
+    service.start()
+    assert len(states(recorder)) == 1
+    assert any(e.get("log_failure") and isinstance(e["log_failure"].value, ConnectionError) for e in log_events)

@@ -1,0 +1,64 @@
+"""Command-line behaviour: clear one-line errors and exit code 2 for usage mistakes."""
+import socket
+import subprocess
+
+import pytest
+
+from processes import command
+
+
+def run(*args, env=None, timeout=60):
+    import os
+    return subprocess.run([command("livetiming-service"), *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def assert_usage_error(result, text):
+    assert result.returncode == 2, result.stderr
+    assert text in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_unknown_plugin_is_one_clear_line(service_env):
+    result = run("no_such_plugin")
+    assert_usage_error(result, "Unknown plugin 'no_such_plugin'")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "demo" in result.stderr  # lists what is installed
+
+
+def test_no_plugin_prints_usage(service_env):
+    assert_usage_error(run(), "usage: livetiming-service")
+
+
+def test_help_lists_core_and_plugin_options(service_env):
+    result = run("demo", "--help")
+    assert result.returncode == 0
+    for option in ("--description", "--disable-analysis", "--hidden", "--do-not-record", "--masquerade",
+                   "--recording-file", "--initial-state", "--verbose", "--standalone", "--no-write-state",
+                   "--uuid", "--debug", "--cars", "--seed", "--speed"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("args, text", [
+    (["demo", "--cars", "5"], "must be between 20 and 60"),
+    (["demo", "--speed", "-1"], "must be positive"),
+    (["demo", "--bogus"], "unrecognized arguments: --bogus"),
+    (["demo", "--uuid", "bad.uuid"], "invalid uuid"),
+    (["demo", "--uuid", "abc", "-s", "x.json"], "--uuid and -s/--initial-state"),
+    (["demo", "-s", "/nonexistent/state.json"], "does not exist"),
+])
+def test_usage_errors_exit_2(service_env, args, text):
+    assert_usage_error(run(*args), text)
+
+
+def test_bad_port_setting_is_a_usage_error(service_env):
+    assert_usage_error(run("demo", env={"LIVETIMING_STANDALONE_PORT": "eighty"}), "not a port number")
+
+
+def test_port_in_use_is_a_clear_error(service_env):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = run("demo", env={"LIVETIMING_STANDALONE_PORT": str(busy.getsockname()[1])})
+    assert result.returncode == 1
+    assert "cannot listen on port" in result.stderr and "Traceback" not in result.stderr
