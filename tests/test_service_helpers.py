@@ -1,0 +1,195 @@
+"""Plugin helpers: Watchdog, DuePublisher, URL fetchers (simulated clock, plus
+one real HTTP round trip)."""
+import http.server
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+from twisted.internet import defer
+from twisted.internet.task import Clock
+
+from livetiming.protocol import Stat
+from livetiming.service.base import BaseService
+from livetiming.service.due_publisher import DuePublisher
+from livetiming.service.fetcher import Fetcher, JSONFetcher, MultiLineFetcher
+from livetiming.service.options import default_args
+from livetiming.service.watchdog import Watchdog
+
+
+def test_watchdog_fires_only_when_not_notified():
+    clock, fired = Clock(), []
+    dog = Watchdog(10, lambda: fired.append(clock.seconds()), reactor=clock)
+    dog.start()
+    clock.advance(9)
+    dog.notify()
+    clock.advance(9)
+    assert fired == []
+    clock.advance(1)
+    assert fired == [19]
+    assert not dog.running
+    dog.notify()
+    dog.stop()
+    clock.advance(100)
+    assert fired == [19]
+
+
+def test_watchdog_survives_a_raising_action():
+    clock = Clock()
+    dog = Watchdog(1, lambda: 1 / 0, reactor=clock)
+    dog.start()
+    clock.advance(1)
+    dog.start()
+    assert dog.running
+
+
+class PushPlugin(DuePublisher, BaseService):
+    def getName(self):
+        return "push"
+
+    def getColumnSpec(self):
+        return [Stat.NUM]
+
+    def getRaceState(self):
+        self.polls.append(self.reactor.seconds())
+        return {"cars": [], "session": {"flagState": "green"}}
+
+
+def test_due_publisher_publishes_when_due_at_most_once_a_second_and_every_60s(service_env):
+    clock = Clock()
+    plugin = PushPlugin(default_args("push", no_write_state=True), reactor=clock)
+    plugin.polls = []
+    plugin.start()
+    assert plugin.polls == []  # not auto-polled
+    plugin.set_due_publish()
+    plugin.set_due_publish()
+    clock.advance(1)
+    assert plugin.polls == [1]
+    clock.advance(1)
+    assert plugin.polls == [1]
+    plugin.set_due_publish()
+    clock.advance(0.5)
+    assert plugin.polls == [1]
+    clock.advance(0.5)
+    assert plugin.polls == [1, 3]
+    clock.pump([1] * 60)
+    assert plugin.polls == [1, 3, 63]
+    plugin.stop()
+    plugin.set_due_publish()
+    clock.advance(5)
+    assert plugin.polls == [1, 3, 63]
+
+
+class ScriptedFetch:
+    """Answers each fetch from a script of results (bytes or exceptions)."""
+
+    def __init__(self, *results):
+        self.results = list(results)
+        self.urls = []
+
+    def __call__(self, url):
+        self.urls.append(url)
+        result = self.results.pop(0)
+        return defer.fail(result) if isinstance(result, Exception) else defer.succeed(result)
+
+
+def test_fetcher_backs_off_exponentially_and_recovers():
+    clock, got = Clock(), []
+    fetch = ScriptedFetch(b"a", ConnectionError("x"), ConnectionError("x"), ConnectionError("x"), b"b", b"c")
+    fetcher = Fetcher("http://upstream.invalid/feed", got.append, 5, reactor=clock, fetch=fetch)
+    fetcher.start()
+    assert got == ["a"]
+    delays = []
+    for _ in range(4):
+        delays.append(clock.getDelayedCalls()[0].getTime() - clock.seconds())
+        clock.advance(delays[-1])
+    assert delays == [5, 10, 20, 40]
+    assert got == ["a", "b"] and fetcher.failures == 0
+    assert clock.getDelayedCalls()[0].getTime() - clock.seconds() == 5
+    fetcher.stop()
+    assert clock.getDelayedCalls() == []
+
+
+def test_fetcher_backoff_is_capped():
+    fetcher = Fetcher("u", print, 10, reactor=Clock(), max_backoff=60)
+    fetcher.failures = 10
+    assert fetcher.next_delay() == 60
+
+
+def test_json_and_multiline_fetchers_decode():
+    clock, got = Clock(), []
+    JSONFetcher("u", got.append, 1, reactor=clock, fetch=ScriptedFetch(b'{"a": [1]}')).start()
+    MultiLineFetcher("u", got.append, 1, reactor=clock, fetch=ScriptedFetch(b"l1\r\nl2\n")).start()
+    assert got == [{"a": [1]}, ["l1", "l2"]]
+
+
+def test_json_fetcher_counts_bad_json_as_a_failure():
+    clock, got = Clock(), []
+    fetcher = JSONFetcher("u", got.append, 1, reactor=clock, fetch=ScriptedFetch(b"<html>"))
+    fetcher.start()
+    assert got == [] and fetcher.failures == 1
+
+
+def test_a_raising_callback_does_not_stop_the_fetcher():
+    clock = Clock()
+    fetcher = Fetcher("u", lambda data: 1 / 0, 1, reactor=clock, fetch=ScriptedFetch(b"a", b"b"))
+    fetcher.start()
+    clock.advance(1)
+    assert fetcher.failures == 0 and fetch_count(fetcher) == 2
+
+
+def fetch_count(fetcher):
+    return len(fetcher._fetch.urls)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/ok":
+            body = json.dumps({"cars": 3}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.send_error(503)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_real_http_fetch_and_http_errors(http_server):
+    script = textwrap.dedent(f'''
+        import json, sys
+        from twisted.internet import reactor
+        from livetiming.service.fetcher import JSONFetcher
+        results = []
+        def done(data):
+            results.append(data)
+            bad.start()
+        bad = JSONFetcher("{http_server}/missing", results.append, 0.05)
+        good = JSONFetcher("{http_server}/ok", done, 60)
+        def finish():
+            print(json.dumps({{"results": results, "failures": bad.failures}}))
+            reactor.stop()
+        reactor.callWhenRunning(good.start)
+        reactor.callLater(1.0, finish)
+        reactor.callLater(20, reactor.stop)
+        reactor.run()
+    ''')
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["results"] == [{"cars": 3}]
+    assert report["failures"] >= 2  # 503s count as failures and are retried with back-off
