@@ -46,6 +46,10 @@ class Stat(Enum):
     NO_TOW_SPEED = ("NTS", "numeric", "No-tow speed - best speed without tow")
     NO_TOW_RANK = ("NTR", "numeric", "No-tow rank")
 
+    # Members are singletons: identity hashing is correct, and much faster than
+    # Enum's Python-level __hash__ in the per-car lookups of every update.
+    __hash__ = object.__hash__
+
     @property
     def title(self) -> str:
         return self.value[0]

@@ -167,19 +167,10 @@ class PerCarMessageGenerator(MessageGenerator):
 
     def process(self, old_state: dict, new_state: dict, colspec: Colspec,
                 timestamp: float) -> List[Message]:
-        index = column_index(colspec)
-        old_cars: Dict[Tuple[str, str, str], CarView] = {}
-        for row in _cars(old_state):
-            car = CarView(row, index)
-            old_cars.setdefault(car.key, car)
-
         seconds = int(timestamp)
         messages = []
-        for row in _cars(new_state):
-            new_car = CarView(row, index)
-            if not new_car.num:
-                continue
-            message = self.consider(old_cars.get(new_car.key), new_car, seconds)
+        for old_car, new_car in pair_cars(old_state, new_state, colspec):
+            message = self.consider(old_car, new_car, seconds)
             if message:
                 messages.append(message)
         return messages
@@ -188,6 +179,34 @@ class PerCarMessageGenerator(MessageGenerator):
                  timestamp: int) -> Optional[Message]:
         """Return a message about `new_car`, or None."""
         raise NotImplementedError
+
+
+_last_pairing: tuple = (None, None, None, None)
+
+
+def pair_cars(old_state: dict, new_state: dict,
+              colspec: Colspec) -> List[Tuple[Optional[CarView], CarView]]:
+    """(old row or None, new row) for each numbered car of the new state.
+
+    Every per-car generator needs the same pairing for an update, so the last
+    one is kept (holding the lists themselves, so identity checks are sound)."""
+    global _last_pairing
+    old_cars, new_cars = _cars(old_state), _cars(new_state)
+    cached_old, cached_new, cached_colspec, pairs = _last_pairing
+    if cached_old is old_cars and cached_new is new_cars and cached_colspec is colspec:
+        return pairs
+    index = column_index(colspec)
+    old_by_key: Dict[Tuple[str, str, str], CarView] = {}
+    for row in old_cars:
+        car = CarView(row, index)
+        old_by_key.setdefault(car.key, car)
+    pairs = []
+    for row in new_cars:
+        car = CarView(row, index)
+        if car.num:
+            pairs.append((old_by_key.get(car.key), car))
+    _last_pairing = (old_cars, new_cars, colspec, pairs)
+    return pairs
 
 
 def _cars(state: Optional[dict]) -> list:
