@@ -74,8 +74,9 @@ def run_standalone(service, reactor) -> int:
         return fail(PROG, f"cannot listen on port {port_setting}: {error.socketError}", FAILURE)
     service.publishers.append(server)
     announce(service.uuid, port)
-    service.log.info("Service {uuid} ({cls}) running standalone on port {port}",
-                     uuid=service.uuid, cls=service._getServiceClass(), port=port)
+    service.log.info("Service {uuid} ({cls}) running standalone: clients connect to ws://{host}:{port}/",
+                     uuid=service.uuid, cls=service._getServiceClass(), port=port,
+                     host=config.get("LIVETIMING_STANDALONE_INTERFACE"))
     reactor.callWhenRunning(service.start)
     reactor.addSystemEventTrigger("before", "shutdown", service.stop)
     reactor.run()

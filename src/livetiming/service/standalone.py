@@ -33,6 +33,7 @@ class StandaloneServer(WebSocketServerFactory):
 
     protocol = _ClientProtocol
     log = Logger()
+    noisy = False
 
     def __init__(self, snapshot: Callable[[], Iterable[Frame]]):
         super().__init__()

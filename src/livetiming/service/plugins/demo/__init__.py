@@ -81,6 +81,12 @@ class Service(BaseService):
             self.log.info("{summary}", summary=summarise(state))
         return state
 
+    def _after_update(self, update) -> None:
+        """Show the race's messages as they happen: the demo is meant to look live."""
+        super()._after_update(update)
+        for message in reversed(update.new_messages):
+            self.log.info("{category}: {text}", category=message[1], text=message[2])
+
 
 def summarise(state: dict) -> str:
     """One line a person can read to see the race is live."""
