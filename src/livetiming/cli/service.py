@@ -9,6 +9,7 @@ from ..observability import start_logging
 from ..service.discovery import PluginError, UnknownPluginError, load_plugin
 from ..service.options import build_parser
 from ..service.persistence import StateFileError
+from ..service.router import RouterPublisher, RouterURLError
 from ..service.standalone import StandaloneServer, announce
 from .errors import FAILURE, USAGE_ERROR, fail
 
@@ -57,9 +58,28 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     router = config.get("LIVETIMING_ROUTER")
     if router and not args.standalone:
-        from ..service.router import run_router_mode
         return run_router_mode(service, router, reactor)
     return run_standalone(service, reactor)
+
+
+def run_router_mode(service, url: str, reactor) -> int:
+    """Join the master router with WAMP-CRA and publish there until signalled."""
+    secret = config.get("LIVETIMING_SHARED_SECRET")
+    if not secret:
+        return fail(PROG, "LIVETIMING_ROUTER is set but LIVETIMING_SHARED_SECRET is not")
+    try:
+        publisher = RouterPublisher(service, url, config.get("LIVETIMING_AUTH_ID"), secret)
+    except RouterURLError as error:
+        return fail(PROG, str(error))
+    service.publishers.append(publisher)
+    service.log.info("Service {uuid} ({cls}) publishing to {url}", uuid=service.uuid,
+                     cls=service._getServiceClass(), url=url)
+    reactor.callWhenRunning(publisher.start, reactor)
+    reactor.callWhenRunning(service.start)
+    reactor.addSystemEventTrigger("before", "shutdown", service.stop)
+    reactor.addSystemEventTrigger("before", "shutdown", publisher.stop)
+    reactor.run()
+    return 0
 
 
 def run_standalone(service, reactor) -> int:

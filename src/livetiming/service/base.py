@@ -215,15 +215,21 @@ class BaseService(AbstractService):
 
     def snapshot(self) -> list:
         """What a newly connected standalone client is sent at once."""
-        frames = [(Channel.CONTROL, self.manifest_message()),
-                  (Channel.STATE_PUBLISH.format(self.uuid), self.current_state_message())]
-        if self.analyser is not None:
-            frames.extend(self.analyser.snapshot_messages(self.uuid))
-        return frames
+        return [(Channel.CONTROL, self.manifest_message()),
+                (Channel.STATE_PUBLISH.format(self.uuid), self.current_state_message()),
+                *self.analysis_messages()]
+
+    def analysis_messages(self) -> list:
+        """(topic, message) for every analysis key: sent on (re)join and to new clients."""
+        return self.analyser.all_messages(self.uuid) if self.analyser is not None else []
 
     def requestState(self) -> dict:
         """RPC REQUEST_STATE: the current state, uncompressed."""
         return self.state
+
+    def requestAnalysisData(self) -> dict:
+        """RPC REQUEST_ANALYSIS_DATA: the whole v1 analysis dict."""
+        return self.analyser.data() if self.analyser is not None else {}
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -236,9 +242,10 @@ class BaseService(AbstractService):
             self._poller.start(max(1, self.getPollInterval()), now=True)
 
     def stop(self) -> None:
-        """Stop polling and persist what we have (called before reactor shutdown)."""
+        """Stop polling, say goodbye and persist what we have (before reactor shutdown)."""
         if self._poller is not None and self._poller.running:
             self._poller.stop()
+        self._publish(Channel.CONTROL, Message(MessageClass.SERVICE_DEREGISTRATION, self.uuid, date=self._now_ms()))
         if self._pending_manifest is not None and self._pending_manifest.active():
             self._pending_manifest.cancel()
         if not getattr(self.args, "no_write_state", False):

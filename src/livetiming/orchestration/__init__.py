@@ -1,0 +1,1 @@
+"""Components of the master router: authenticator, directory, Crossbar config."""

@@ -1,0 +1,146 @@
+"""The directory: which services are live. A plain `ServiceDirectory` holds
+the manifests; `DirectorySession` is the WAMP shell that runs inside the
+router (or standalone as `livetiming-directory`)."""
+import os
+import re
+from typing import Dict, List, Optional
+
+from autobahn.twisted.wamp import ApplicationSession
+from autobahn.wamp.types import PublishOptions, RegisterOptions
+from twisted.internet import defer, task
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from ..protocol import RPC, Channel, MalformedMessageError, Message, MessageClass
+
+LIVENESS_INTERVAL = 10.0
+PUBLISH_INTERVAL = 60.0
+LIVENESS_TIMEOUT = 5.0
+UUID_PATTERN = re.compile(r"^[A-Za-z0-9_:-]+$")
+
+
+class InvalidManifestError(MalformedMessageError):
+    """A registration whose manifest the directory cannot list."""
+
+
+def validate_manifest(manifest) -> dict:
+    if not isinstance(manifest, dict):
+        raise InvalidManifestError(f"manifest is not an object: {type(manifest).__name__}")
+    uuid = manifest.get("uuid")
+    if not isinstance(uuid, str) or not UUID_PATTERN.match(uuid):
+        raise InvalidManifestError(f"manifest has no usable uuid: {uuid!r}")
+    return manifest
+
+
+class ServiceDirectory:
+    """Manifests of live services by UUID, in registration order."""
+
+    def __init__(self):
+        self._services: Dict[str, dict] = {}
+
+    def handle(self, wrapper) -> bool:
+        """Apply a CONTROL message; True when the listing changed. Raises
+        MalformedMessageError for messages it cannot use."""
+        message = Message.parse(wrapper)
+        if message.msg_class == MessageClass.SERVICE_REGISTRATION:
+            return self.register(message.payload)
+        if message.msg_class == MessageClass.SERVICE_DEREGISTRATION:
+            payload = message.payload
+            uuid = payload.get("uuid") if isinstance(payload, dict) else payload
+            if not isinstance(uuid, str):
+                raise InvalidManifestError(f"deregistration without a uuid: {payload!r}")
+            return self.remove(uuid)
+        return False
+
+    def register(self, manifest) -> bool:
+        manifest = validate_manifest(manifest)
+        if self._services.get(manifest["uuid"]) == manifest:
+            return False
+        self._services[manifest["uuid"]] = manifest
+        return True
+
+    def remove(self, uuid: str) -> bool:
+        return self._services.pop(uuid, None) is not None
+
+    def uuids(self) -> List[str]:
+        return list(self._services)
+
+    def listing(self, include_hidden: bool = False) -> List[dict]:
+        return [m for m in self._services.values() if include_hidden or not m.get("hidden")]
+
+
+def _setting(extra: Optional[dict], key: str, env: str, default: float) -> float:
+    value = (extra or {}).get(key)
+    if value is None:
+        value = os.environ.get(env) or default
+    return float(value)
+
+
+class DirectorySession(ApplicationSession):
+    """Registers listServices, follows CONTROL, checks liveness, publishes the listing."""
+
+    log = Logger()
+
+    @inlineCallbacks
+    def onJoin(self, details):
+        from twisted.internet import reactor
+
+        extra = self.config.extra if isinstance(self.config.extra, dict) else {}
+        self.reactor = extra.get("reactor", reactor)
+        self.liveness_interval = _setting(extra, "liveness_interval", "LIVETIMING_DIRECTORY_LIVENESS_INTERVAL",
+                                          LIVENESS_INTERVAL)
+        self.publish_interval = _setting(extra, "publish_interval", "LIVETIMING_DIRECTORY_PUBLISH_INTERVAL",
+                                         PUBLISH_INTERVAL)
+        self.directory = ServiceDirectory()
+        yield self.register(self.list_services, RPC.DIRECTORY_LISTING, options=RegisterOptions(force_reregister=True))
+        yield self.subscribe(self.on_control, Channel.CONTROL)
+        self.publish(Channel.CONTROL, Message(MessageClass.INITIALISE_DIRECTORY).serialise())
+        self.publish_listing()
+        self._loops = [task.LoopingCall(self.check_liveness), task.LoopingCall(self.publish_listing)]
+        for loop, interval in zip(self._loops, (self.liveness_interval, self.publish_interval)):
+            loop.clock = self.reactor
+            loop.start(interval, now=False).addErrback(lambda f: self.log.failure("Directory loop failed", f))
+        self.log.info("Directory ready (liveness every {l}s, listing every {p}s)",
+                      l=self.liveness_interval, p=self.publish_interval)
+
+    def onLeave(self, details):
+        for loop in getattr(self, "_loops", []):
+            if loop.running:
+                loop.stop()
+        super().onLeave(details)
+
+    def list_services(self, includeHidden: bool = False) -> List[dict]:
+        return self.directory.listing(include_hidden=bool(includeHidden))
+
+    def on_control(self, *args, **kwargs) -> None:
+        if len(args) != 1 or kwargs:
+            self.log.warn("Ignoring CONTROL message with unexpected arguments: {args!r} {kwargs!r}",
+                          args=args[:3], kwargs=kwargs)
+            return
+        try:
+            changed = self.directory.handle(args[0])
+        except MalformedMessageError as error:
+            self.log.warn("Ignoring malformed CONTROL message: {error}", error=error)
+            return
+        if changed:
+            self.publish_listing()
+
+    def publish_listing(self) -> None:
+        if not self.is_attached():
+            return
+        message = Message(MessageClass.DIRECTORY_LISTING, self.directory.listing(), retain=True)
+        self.publish(Channel.DIRECTORY, message.serialise(), options=PublishOptions(retain=True))
+
+    @inlineCallbacks
+    def check_liveness(self):
+        """Call every service's isAlive; drop those that fail or time out."""
+        uuids = self.directory.uuids()
+        calls = [self.call(RPC.LIVENESS_CHECK.format(uuid)).addTimeout(LIVENESS_TIMEOUT, self.reactor)
+                 for uuid in uuids]
+        results = yield defer.DeferredList(calls, consumeErrors=True)
+        removed = [uuid for uuid, (ok, _) in zip(uuids, results) if not ok]
+        for uuid in removed:
+            self.log.info("Service {uuid} failed its liveness check; removing it", uuid=uuid)
+            self.directory.remove(uuid)
+        if removed:
+            self.publish_listing()

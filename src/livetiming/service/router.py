@@ -1,0 +1,121 @@
+"""Router mode: publish a service through a WAMP session on the master router.
+
+The session is a shell around the service: on every (re)join it registers the
+service's procedures (taking over stale registrations), follows CONTROL,
+re-announces the manifest and re-publishes the retained state. While the
+router is away the service keeps polling; publishes are dropped and the
+connection is retried with back-off."""
+from typing import Optional
+from urllib.parse import urlparse
+
+from autobahn.twisted.component import Component
+from autobahn.wamp.exception import ApplicationError
+from autobahn.wamp.types import PublishOptions, RegisterOptions
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from ..protocol import RPC, Channel, MalformedMessageError, Message, MessageClass, Realm
+
+RETRY = {"max_retries": -1, "initial_retry_delay": 1.0, "max_retry_delay": 30.0,
+         "retry_delay_growth": 1.5, "retry_delay_jitter": 0.1}
+
+
+class RouterURLError(ValueError):
+    """LIVETIMING_ROUTER is not a ws://, wss:// or rs:// URL."""
+
+
+def transport_for(url: str) -> dict:
+    """An autobahn Component transport for a router URL. RawSocket URLs are
+    `rs://host:port` (TCP), `rs://unix:/path` or `rs:///path` (unix socket)."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("ws", "wss"):
+        if not parsed.hostname:
+            raise RouterURLError(f"router URL {url!r} has no host")
+        return {"type": "websocket", "url": url, "serializers": ["json"], **RETRY}
+    if parsed.scheme == "rs":
+        if parsed.hostname in (None, "", "unix"):
+            path = parsed.path
+            if not path:
+                raise RouterURLError(f"router URL {url!r} names no unix socket path")
+            endpoint = {"type": "unix", "path": path}
+        else:
+            if not parsed.port:
+                raise RouterURLError(f"router URL {url!r} needs a port")
+            endpoint = {"type": "tcp", "host": parsed.hostname, "port": parsed.port}
+        return {"type": "rawsocket", "url": url, "endpoint": endpoint, "serializer": "json", **RETRY}
+    raise RouterURLError(f"router URL {url!r} must start with ws://, wss:// or rs://")
+
+
+class RouterPublisher:
+    """Connects a BaseService to the router and keeps it announced."""
+
+    log = Logger()
+
+    def __init__(self, service, url: str, authid: str, secret: str):
+        self.service = service
+        self.session = None
+        self.dropped = 0
+        self.component = Component(
+            transports=[transport_for(url)],
+            realm=Realm.TIMING,
+            authentication={"wampcra": {"authid": authid, "secret": secret}},
+        )
+        self.component.on_join(self._joined)
+        self.component.on_leave(self._left)
+        self.component.on_disconnect(self._disconnected)
+        self.component.on_connectfailure(self._connect_failed)
+
+    def start(self, reactor):
+        return self.component.start(reactor)
+
+    def stop(self):
+        return self.component.stop()
+
+    @property
+    def connected(self) -> bool:
+        return self.session is not None and self.session.is_attached()
+
+    @inlineCallbacks
+    def _joined(self, session, details):
+        uuid = self.service.uuid
+        replace = RegisterOptions(force_reregister=True)
+        yield session.register(lambda *a, **k: True, RPC.LIVENESS_CHECK.format(uuid), options=replace)
+        yield session.register(lambda *a, **k: self.service.requestState(), RPC.REQUEST_STATE.format(uuid),
+                               options=replace)
+        yield session.register(lambda *a, **k: self.service.requestAnalysisData(),
+                               RPC.REQUEST_ANALYSIS_DATA.format(uuid), options=replace)
+        yield session.subscribe(self._on_control, Channel.CONTROL)
+        self.session = session
+        self.log.info("Joined the router as {authid}; announcing service {uuid}", authid=details.authid, uuid=uuid)
+        self.publish(Channel.CONTROL, self.service.manifest_message())
+        self.publish(Channel.STATE_PUBLISH.format(uuid), self.service.current_state_message())
+        for topic, message in self.service.analysis_messages():
+            self.publish(topic, message)
+
+    def _left(self, session, details):
+        self.session = None
+        self.log.warn("Left the router: {reason} {message}", reason=details.reason, message=details.message or "")
+
+    def _disconnected(self, session, was_clean):
+        self.session = None
+        self.log.warn("Disconnected from the router; will reconnect (data is still being collected)")
+
+    def _connect_failed(self, component, error):
+        if isinstance(error, ApplicationError):
+            self.log.error("Router refused us: {error} (check LIVETIMING_AUTH_ID / LIVETIMING_SHARED_SECRET)",
+                           error=error.error_message())
+
+    def _on_control(self, *args, **kwargs):
+        try:
+            message = Message.parse(args[0] if args else None)
+        except MalformedMessageError:
+            return
+        if message.msg_class == MessageClass.INITIALISE_DIRECTORY:
+            self.service.publishManifest()
+
+    def publish(self, topic: str, message: Message) -> None:
+        if not self.connected:
+            self.dropped += 1
+            return
+        options = PublishOptions(retain=True) if message.retain else None
+        self.session.publish(topic, message.serialise(), options=options)
