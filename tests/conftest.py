@@ -20,9 +20,7 @@ def service_env(tmp_path, monkeypatch):
     return env
 
 
-@pytest.fixture
-def processes():
-    """Start processes with `processes(args, env=...)`; all are stopped afterwards."""
+def _process_starter():
     started = []
 
     def start(args, env=None, cwd=None):
@@ -30,6 +28,22 @@ def processes():
         started.append(process)
         return process
 
+    return start, started
+
+
+@pytest.fixture
+def processes():
+    """Start processes with `processes(args, env=...)`; all are stopped afterwards."""
+    start, started = _process_starter()
     yield start
-    for process in started:
+    for process in reversed(started):
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def module_processes():
+    """Like `processes`, for processes shared by a module's tests."""
+    start, started = _process_starter()
+    yield start
+    for process in reversed(started):
         process.stop()

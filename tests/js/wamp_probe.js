@@ -51,6 +51,7 @@ function nextEvent(session, topic, options, predicate) {
 }
 
 async function run(session, action) {
+  action.started = Date.now();
   switch (action.op) {
     case 'retained':
       return withTimeout(nextEvent(session, action.topic, { get_retained: true, match: action.match }), action.topic);
@@ -63,6 +64,17 @@ async function run(session, action) {
     case 'publish':
       return session.publish(action.topic, action.args || [], action.kwargs || {}, { acknowledge: true })
         .then(() => ({ ok: true }));
+    case 'until': {
+      // Call repeatedly until the JSON of the result does (or, with absent, does not) contain a string.
+      const deadline = Date.now() + (action.within_ms || timeoutMs);
+      for (;;) {
+        const result = await session.call(action.procedure, action.args || [], action.kwargs || {});
+        const found = JSON.stringify(result).includes(action.contains);
+        if (found !== !!action.absent) return { result: result, elapsed_ms: Date.now() - action.started };
+        if (Date.now() > deadline) return { error: 'condition not met', result: result };
+        await new Promise(r => setTimeout(r, 100));
+      }
+    }
     case 'register':
       return session.register(action.procedure, () => true).then(() => ({ ok: true }));
     default:
@@ -96,7 +108,7 @@ connection.onopen = async (session, details) => {
 };
 connection.onclose = (reason, details) => {
   if (!output.joined) {
-    output.join_error = (details && details.message) || reason;
+    output.join_error = [details && details.reason, details && details.message, reason].filter(x => x).join(': ');
     finish(0);
   }
   return true;

@@ -1,0 +1,60 @@
+"""Test support for the network: free loopback ports, a real router started
+with `livetiming-router`, and the real JavaScript WAMP client (autobahn-js)."""
+import json
+import socket
+import subprocess
+from pathlib import Path
+
+from processes import command
+
+JS = Path(__file__).parent / "js"
+SECRET = "test-shared-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def router_env(tmp_path, **extra) -> dict:
+    env = {
+        "LIVETIMING_SHARED_SECRET": SECRET,
+        "LIVETIMING_LOG_DIR": str(tmp_path / "logs"),
+        "LIVETIMING_STATE_DIR": str(tmp_path / "state"),
+        "LIVETIMING_DIRECTORY_LIVENESS_INTERVAL": "1",
+        "LIVETIMING_DIRECTORY_PUBLISH_INTERVAL": "2",
+        "LIVETIMING_ROUTER": "",
+        "SENTRY_DSN": "",
+    }
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def start_router(processes, tmp_path, port=None, env=None):
+    """A real Crossbar via `livetiming-router`; returns (process, ws url)."""
+    port = port or free_port()
+    process = processes([command("livetiming-router"), "--port", str(port), "--cbdir", str(tmp_path / "cbdir")],
+                        env=env or router_env(tmp_path))
+    process.wait_for(r"Router ready", timeout=120, stream="stdout")
+    return process, f"ws://127.0.0.1:{port}/ws"
+
+
+def start_service(processes, url, tmp_path, *args, env=None):
+    """`livetiming-service` in router mode; returns (process, uuid)."""
+    service_env = {**router_env(tmp_path), "LIVETIMING_ROUTER": url, **(env or {})}
+    process = processes([command("livetiming-service"), *args, "-v"], env=service_env)
+    match = process.wait_for(r"Joined the router as \S+; announcing service (\w+)", timeout=60)
+    return process, match.group(1)
+
+
+def js_client(url, actions, authid=None, secret=None, timeout=20) -> dict:
+    """Run the autobahn-js probe; returns {joined, join_error?, results}."""
+    assert (JS / "node_modules" / "autobahn").exists(), "run: npm ci --prefix tests/js"
+    plan = {"url": url, "realm": "timing", "actions": actions, "timeout_ms": int(timeout * 1000)}
+    if authid:
+        plan.update(authid=authid, secret=secret)
+    result = subprocess.run(["node", str(JS / "wamp_probe.js"), json.dumps(plan)],
+                            capture_output=True, text=True, timeout=timeout + 30)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
