@@ -156,3 +156,20 @@ def test_service_with_a_bad_router_url_is_a_usage_error(tmp_path):
     result = subprocess.run([command("livetiming-service"), "demo"], capture_output=True, text=True,
                             timeout=60, env=env)
     assert result.returncode == 2 and "must start with ws://, wss:// or rs://" in result.stderr
+
+
+def test_router_demo_runs_the_demo_race_in_the_network(processes, tmp_path):
+    port = free_port()
+    router = processes([command("livetiming-router"), "--port", str(port), "--cbdir", str(tmp_path / "cb"),
+                        "--demo", "20"], env=router_env(tmp_path))
+    router.wait_for(r"Router ready: services and clients connect to ws://127.0.0.1:\d+/ws", stream="stdout",
+                    timeout=120)
+    uuid = router.wait_for(r"Joined the router as services; announcing service (\w+)", timeout=60).group(1)
+    out = js_client(f"ws://127.0.0.1:{port}/ws",
+                    [{"op": "until", "procedure": "livetiming.directory.listServices", "contains": uuid}])
+    assert "error" not in out["results"][0]
+    router.signal(signal.SIGTERM)
+    assert router.wait(60) == 0
+    demo_pids = subprocess.run(["pgrep", "-f", f"livetiming-service demo -v --speed 20.0"], capture_output=True,
+                               text=True).stdout.split()
+    assert demo_pids == []

@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--production", action="store_true",
                         help="TLS endpoint; key and certificates in CBDIR/tls (server.key, server.crt, chain.crt)")
     parser.add_argument("--print-config", action="store_true", help="print the Crossbar config and exit")
+    parser.add_argument("--demo", nargs="?", type=float, const=10.0, metavar="SPEED",
+                        help="also run the demo race in the network (at SPEED x real time, default 10)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show Crossbar's log instead of writing it to LIVETIMING_LOG_DIR/router.log")
     return parser
 
@@ -97,17 +99,27 @@ def main(argv: Optional[List[str]] = None) -> int:
     router = subprocess.Popen([crossbar, "start", "--cbdir", str(cbdir), "--config", "config.json"],
                               stdout=output, stderr=subprocess.STDOUT if output else None,
                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    return supervise(router, port, args.interface, log_path)
+    return supervise(router, port, args.interface, log_path, args.demo)
 
 
-def supervise(router: subprocess.Popen, port: int, interface: str, log_path: Optional[Path]) -> int:
+def start_demo(url: str, speed: float) -> subprocess.Popen:
+    """The demo race as a service of this network, its live summary on our stdout."""
+    service = Path(sys.executable).parent / "livetiming-service"
+    return subprocess.Popen([str(service), "demo", "-v", "--speed", str(speed), "--grid", "10"],
+                            env={**os.environ, "LIVETIMING_ROUTER": url})
+
+
+def supervise(router: subprocess.Popen, port: int, interface: str, log_path: Optional[Path],
+              demo_speed: Optional[float] = None) -> int:
     """Wait for the router to listen, report, forward SIGINT/SIGTERM, wait for it to stop."""
     stopping = []
+    children = []
 
     def stop(signum, frame):
         stopping.append(signum)
-        if router.poll() is None:
-            router.send_signal(signal.SIGTERM)
+        for child in children + [router]:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
@@ -123,12 +135,19 @@ def supervise(router: subprocess.Popen, port: int, interface: str, log_path: Opt
         time.sleep(0.1)
     else:
         host = "127.0.0.1" if interface in ("0.0.0.0", "127.0.0.1") else interface
-        print(f"Router ready: services and clients connect to ws://{host}:{port}/ws "
-              f"(realm timing; LIVETIMING_ROUTER=ws://{host}:{port}/ws)", flush=True)
+        url = f"ws://{host}:{port}/ws"
+        print(f"Router ready: services and clients connect to {url} (realm timing; LIVETIMING_ROUTER={url})",
+              flush=True)
+        if demo_speed:
+            children.append(start_demo(url, demo_speed))
     try:
         code = router.wait(timeout=None)
     except KeyboardInterrupt:
         code = router.wait()
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+        child.wait()
     if stopping:
         return 0
     return fail(PROG, f"Crossbar exited unexpectedly (exit code {code})", FAILURE)
