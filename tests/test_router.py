@@ -173,3 +173,33 @@ def test_router_demo_runs_the_demo_race_in_the_network(processes, tmp_path):
     demo_pids = subprocess.run(["pgrep", "-f", f"livetiming-service demo -v --speed 20.0"], capture_output=True,
                                text=True).stdout.split()
     assert demo_pids == []
+
+
+def test_service_over_rawsocket_unix_and_stale_registrations_are_taken_over(network):
+    socket_path = network["tmp"] / "cbdir" / "router.sock"
+    url = f"rs://unix:{socket_path}"
+    first, uuid = start_service(network["processes"], url, network["tmp"], "demo", "--uuid", "sameuuid",
+                                "--grid", "3600", "--cars", "25")
+    # A second service with the same uuid (e.g. a restart while the old session lingers) takes over.
+    second, uuid2 = start_service(network["processes"], url, network["tmp"], "demo", "--uuid", "sameuuid",
+                                  "--grid", "3600", "--cars", "21")
+    assert uuid == uuid2 == "sameuuid"
+    out = js_client(network["url"], [{"op": "call", "procedure": "livetiming.service.requestState.sameuuid"}])
+    assert len(out["results"][0]["result"]["cars"]) == 21
+    second.stop()
+    first.stop()
+
+
+def test_standalone_directory_reinitialises_services(network):
+    """A directory that (re)starts asks services to re-announce themselves (INITIALISE_DIRECTORY)."""
+    env = {**router_env(network["tmp"]), "LIVETIMING_ROUTER": network["url"]}
+    directory = network["processes"]([command("livetiming-directory"), "-v"], env=env)
+    directory.wait_for(r"Directory ready", timeout=60)
+    out = js_client(network["url"], [
+        {"op": "until", "procedure": "livetiming.directory.listServices", "kwargs": {"includeHidden": True},
+         "contains": network["hidden_uuid"]},
+    ])
+    result = out["results"][0]
+    assert "error" not in result
+    assert network["uuid"] in json.dumps(result["result"])
+    directory.stop()

@@ -4,12 +4,20 @@ import argparse
 from typing import List, Optional
 
 from autobahn.twisted.component import Component
+from autobahn.twisted.wamp import Session
 
 from .. import config
 from ..observability import start_logging
 from ..protocol import Realm
 from ..service.router import RouterURLError, transport_for
 from .errors import fail
+
+
+def standalone_session(session_class: type) -> type:
+    """Crossbar's in-router components must be ApplicationSessions, while
+    autobahn's Component (reconnecting, WAMP-CRA) needs its Session API:
+    mix the two for standalone runs."""
+    return type(f"Standalone{session_class.__name__}", (session_class, Session), {})
 
 
 def run_component(prog: str, description: str, session_factory, argv: Optional[List[str]] = None,
@@ -31,7 +39,7 @@ def run_component(prog: str, description: str, session_factory, argv: Optional[L
 
     start_logging(prog, verbose=args.verbose, debug=args.debug)
     component = Component(
-        transports=[transport], realm=Realm.TIMING, session_factory=session_factory, extra=extra or {},
+        transports=[transport], realm=Realm.TIMING, session_factory=standalone_session(session_factory), extra=extra or {},
         authentication={"wampcra": {"authid": config.get("LIVETIMING_AUTH_ID"), "secret": secret}},
     )
     reactor.callWhenRunning(component.start, reactor)

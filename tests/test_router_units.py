@@ -1,0 +1,92 @@
+"""Pure parts of the router: URL parsing, the authenticator's principals,
+the directory's bookkeeping."""
+import json
+
+import pytest
+from autobahn.wamp.exception import ApplicationError
+
+from livetiming.orchestration.authenticator import AuthConfigurationError, authenticate, load_principals
+from livetiming.orchestration.directory import InvalidManifestError, ServiceDirectory
+from livetiming.protocol import MalformedMessageError
+from livetiming.service.router import RouterURLError, transport_for
+
+
+@pytest.mark.parametrize("url, kind, endpoint", [
+    ("ws://127.0.0.1:5080/ws", "websocket", None),
+    ("wss://timing.example/ws", "websocket", None),
+    ("rs://127.0.0.1:8081", "rawsocket", {"type": "tcp", "host": "127.0.0.1", "port": 8081}),
+    ("rs://unix:/run/lt/router.sock", "rawsocket", {"type": "unix", "path": "/run/lt/router.sock"}),
+    ("rs:///run/lt/router.sock", "rawsocket", {"type": "unix", "path": "/run/lt/router.sock"}),
+])
+def test_router_urls(url, kind, endpoint):
+    transport = transport_for(url)
+    assert transport["type"] == kind and transport["max_retries"] == -1
+    if endpoint:
+        assert transport["endpoint"] == endpoint
+
+
+@pytest.mark.parametrize("url", ["http://x/ws", "ws:///ws", "rs://host", "rs://", "localhost:5080"])
+def test_bad_router_urls(url):
+    with pytest.raises(RouterURLError):
+        transport_for(url)
+
+
+def test_principals_from_secret_and_auth_file(tmp_path):
+    auth_file = tmp_path / "auth.json"
+    auth_file.write_text(json.dumps({"relay": {"secret": "r", "role": "services", "salt": "s", "iterations": 10,
+                                               "keylen": 32, "ignored": 1}}))
+    principals = load_principals("top", str(auth_file))
+    assert authenticate(principals, "timing", "services") == {"secret": "top", "role": "services"}
+    assert authenticate(principals, "timing", "relay") == {"secret": "r", "role": "services", "salt": "s",
+                                                           "iterations": 10, "keylen": 32}
+    with pytest.raises(ApplicationError) as error:
+        authenticate(principals, "timing", "nobody")
+    assert error.value.error == "livetiming.auth.no_such_id"
+
+
+@pytest.mark.parametrize("content", ["{", "[]", '{"x": {"role": "services"}}', '{"x": "secret"}'])
+def test_bad_auth_files_are_configuration_errors(tmp_path, content):
+    auth_file = tmp_path / "auth.json"
+    auth_file.write_text(content)
+    with pytest.raises(AuthConfigurationError):
+        load_principals("top", str(auth_file))
+
+
+def test_no_secret_no_authenticator():
+    with pytest.raises(AuthConfigurationError, match="LIVETIMING_SHARED_SECRET"):
+        load_principals("", None)
+    with pytest.raises(AuthConfigurationError):
+        load_principals("top", "/nonexistent/auth.json")
+
+
+def registration(uuid, **extra):
+    return {"msgClass": 2, "date": 1, "payload": {"uuid": uuid, "name": uuid, **extra}}
+
+
+def test_directory_registers_updates_and_removes():
+    directory = ServiceDirectory()
+    assert directory.handle(registration("a"))
+    assert not directory.handle(registration("a"))  # unchanged: no re-publish
+    assert directory.handle(registration("b", hidden=True))
+    assert directory.handle(registration("a", description="new session"))
+    assert [m["uuid"] for m in directory.listing()] == ["a"]
+    assert [m["uuid"] for m in directory.listing(include_hidden=True)] == ["a", "b"]
+    assert directory.handle({"msgClass": 3, "payload": "b"})
+    assert not directory.handle({"msgClass": 3, "payload": {"uuid": "zzz"}})
+    assert not directory.handle({"msgClass": 5, "payload": []})  # other classes are not for the directory
+    assert directory.uuids() == ["a"]
+
+
+@pytest.mark.parametrize("wrapper", [
+    None, "x", {"msgClass": 2}, {"msgClass": 2, "payload": "m"}, {"msgClass": 2, "payload": {"name": "n"}},
+    {"msgClass": 2, "payload": {"uuid": "has.dot"}}, {"msgClass": 2, "payload": {"uuid": 7}},
+    {"msgClass": 3, "payload": None}, {"msgClass": 77},
+])
+def test_directory_rejects_malformed_messages_and_keeps_its_listing(wrapper):
+    directory = ServiceDirectory()
+    directory.handle(registration("a"))
+    with pytest.raises(MalformedMessageError):
+        directory.handle(wrapper)
+    assert [m["uuid"] for m in directory.listing()] == ["a"]
+
+
