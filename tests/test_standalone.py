@@ -79,6 +79,8 @@ def test_sigterm_stops_cleanly_and_saves_state(demo, tmp_path):
     assert process.wait() == 0
     saved = json.loads((tmp_path / "state" / f"{uuid}.json").read_text())
     assert set(saved) >= {"cars", "session", "messages", "highlight"}
+    log = (tmp_path / "logs" / "demo.log").read_text()  # without -v the log goes to LIVETIMING_LOG_DIR
+    assert "running standalone" in log
 
 
 def test_resume_from_saved_state_reuses_uuid(demo, processes, tmp_path):

@@ -1,0 +1,59 @@
+"""Configuration (livetiming.env), logging and Sentry wiring."""
+import os
+import sys
+
+import pytest
+from twisted.python.failure import Failure
+
+from livetiming import config, observability
+
+
+def test_env_file_in_a_parent_directory_is_read_and_real_variables_win(tmp_path, monkeypatch):
+    (tmp_path / "livetiming.env").write_text("LIVETIMING_TEST_A=from-file\nLIVETIMING_TEST_B=from-file\n")
+    child = tmp_path / "deeper" / "still"
+    child.mkdir(parents=True)
+    monkeypatch.chdir(child)
+    monkeypatch.delenv("LIVETIMING_TEST_A", raising=False)
+    monkeypatch.setenv("LIVETIMING_TEST_B", "from-environment")
+    try:
+        assert config.load_env_file() == str(tmp_path / "livetiming.env")
+        assert os.environ["LIVETIMING_TEST_A"] == "from-file"
+        assert os.environ["LIVETIMING_TEST_B"] == "from-environment"
+    finally:
+        os.environ.pop("LIVETIMING_TEST_A", None)
+
+
+def test_directories_default_to_the_user_data_dir_not_the_cwd(tmp_path, monkeypatch):
+    monkeypatch.delenv("LIVETIMING_STATE_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert config.directory("LIVETIMING_STATE_DIR") == tmp_path / "data" / "livetiming" / "state"
+    assert (tmp_path / "data" / "livetiming" / "state").is_dir()
+    monkeypatch.setenv("LIVETIMING_STATE_DIR", str(tmp_path / "mine"))
+    assert config.directory("LIVETIMING_STATE_DIR") == tmp_path / "mine"
+
+
+def test_sentry_is_off_without_a_dsn(monkeypatch):
+    import sentry_sdk
+    monkeypatch.delenv("SENTRY_DSN", raising=False)
+    monkeypatch.setattr(sentry_sdk, "init", lambda **kw: pytest.fail("sentry initialised without a DSN"))
+    assert observability.start_sentry() is None
+
+
+def test_sentry_gets_twisted_failures_when_a_dsn_is_set(monkeypatch):
+    import sentry_sdk
+    inits, captured = [], []
+    monkeypatch.setenv("SENTRY_DSN", "https://key@sentry.invalid/1")
+    monkeypatch.setenv("LIVETIMING_ENVIRONMENT", "staging")
+    monkeypatch.setattr(sentry_sdk, "init", lambda **kw: inits.append(kw))
+    monkeypatch.setattr(sentry_sdk, "capture_exception", captured.append)
+    forward = observability.start_sentry()
+    assert inits[0]["dsn"] == "https://key@sentry.invalid/1" and inits[0]["environment"] == "staging"
+    try:
+        raise KeyError("plugin bug")
+    except KeyError:
+        failure = Failure()
+    forward({"log_failure": failure, "log_format": "oops"})
+    forward({"log_format": "just a message"})
+    assert len(captured) == 1
+    exc_type, exc_value, traceback = captured[0]
+    assert exc_type is KeyError and str(exc_value) == "'plugin bug'" and traceback is not None
