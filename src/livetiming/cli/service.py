@@ -93,7 +93,9 @@ def run_standalone(service, reactor) -> int:
     except CannotListenError as error:
         return fail(PROG, f"cannot listen on port {port_setting}: {error.socketError}", FAILURE)
     service.publishers.append(server)
-    announce(service.uuid, port)
+    # Announce once the reactor runs: its signal handlers are in place by then,
+    # so a client that reacts to the line with SIGTERM gets a clean stop.
+    reactor.callWhenRunning(announce, service.uuid, port)
     service.log.info("Service {uuid} ({cls}) running standalone: clients connect to ws://{host}:{port}/",
                      uuid=service.uuid, cls=service._getServiceClass(), port=port,
                      host=config.get("LIVETIMING_STANDALONE_INTERFACE"))
