@@ -1,0 +1,217 @@
+"""The analyser against the reference's own analysis of the reference race
+(tests/fixtures/README.md, "Analysis").
+
+The recording is replayed frame by frame (offline: the analyser works out
+the new messages itself) and every section of the v1 analysis file is
+compared with `reference_race.analysis.json`. One difference is intended:
+quirk 3, the reference never ends a retired car's stint; we end it when the
+car is marked RET, so #44's only stint is a completed one (ended at its
+retirement, 19:03) instead of one still in progress at the last frame.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from livetiming.analysis import Analyser
+from reference_race import iter_frames, load_manifest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RECORDING = FIXTURES / "reference_race.zip"
+REFERENCE = FIXTURES / "reference_race.analysis.json"
+
+FIRST_FRAME = 1713099585
+LAST_FRAME = 1713102459
+RETIRED = "44"
+RETIRED_AT = 1713100743  # #44 goes RET at 19:03
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return list(iter_frames(str(RECORDING)))
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return load_manifest(str(RECORDING))
+
+
+@pytest.fixture(scope="module")
+def reference():
+    with open(REFERENCE, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def replay(manifest, frames, analyser=None, on_update=None):
+    analyser = analyser or Analyser(manifest)
+    for timestamp, state in frames:
+        changed = analyser.update(timestamp, state)
+        if on_update:
+            on_update(analyser, changed)
+    return analyser
+
+
+@pytest.fixture(scope="module")
+def ours(manifest, frames):
+    analyser = replay(manifest, frames)
+    return analyser.to_file(copy.deepcopy(manifest), frames[-1][1])
+
+
+def approx_stint(stint):
+    """A stint with its average lap time compared with a small tolerance
+    (plain float sums: the summation order may differ)."""
+    if stint is None:
+        return None
+    expected = list(stint)
+    if expected[8] is not None:
+        expected[8] = pytest.approx(expected[8], rel=1e-12, abs=1e-9)
+    return expected
+
+
+def deviation_for_retired_car(reference):
+    """What quirk 3's fix turns #44's reference entries into: the stint the
+    reference still shows in progress, ended at the retirement, with the
+    completed-stint average (the last lap dropped as well as the first)."""
+    current, last_pass = reference["lap"][RETIRED]
+    stint = list(current)
+    laps = [lap_time for lap_time, _ in stint[9]]
+    stint[3] = RETIRED_AT
+    stint[4] = False
+    stint[8] = sum(laps[1:-1]) / len(laps[1:-1])
+    return {"lap": [None, last_pass], "stint": [stint]}
+
+
+def test_static(ours, reference):
+    assert ours["static"] == reference["static"]
+    assert list(ours["static"]) == list(reference["static"])  # first-seen order
+
+
+def test_driver_names_in_order_first_seen(ours, reference):
+    assert ours["driver"] == reference["driver"]
+    assert list(ours["driver"]) == list(reference["driver"])
+    assert ours["driver"]["31"] == ["Lars Eriksen", "Miguel Negrão"]  # Eriksen again: no repeat
+
+
+def test_completed_stints(ours, reference):
+    completed = sum(len(stints) for stints in reference["stint"].values())
+    assert completed == 24
+    assert set(ours["stint"]) == set(reference["stint"])
+    for num, stints in reference["stint"].items():
+        if num == RETIRED:
+            continue
+        assert ours["stint"][num] == [approx_stint(s) for s in stints], num
+    assert sum(len(stints) for stints in ours["stint"].values()) == completed + 1
+
+
+def test_lap_entries(ours, reference):
+    assert set(ours["lap"]) == set(reference["lap"])
+    for num, (current, last_pass) in reference["lap"].items():
+        if num == RETIRED:
+            continue
+        assert ours["lap"][num] == [approx_stint(current), last_pass], num
+
+
+def test_retired_car_deviates_exactly_as_intended(ours, reference):
+    """Quirk 3: the only difference from the reference, asserted precisely."""
+    assert reference["stint"][RETIRED] == []
+    assert reference["lap"][RETIRED][0][4] is True            # still "in progress"
+    assert reference["lap"][RETIRED][0][3] == LAST_FRAME       # ...to the last frame
+    expected = deviation_for_retired_car(reference)
+    assert ours["lap"][RETIRED] == expected["lap"]
+    assert ours["stint"][RETIRED] == [approx_stint(s) for s in expected["stint"]]
+    # Everything else about that stint is the reference's: start, end lap
+    # (its last lap, 8), driver, best lap, yellow laps and the laps themselves.
+    ours_stint, ref_stint = ours["stint"][RETIRED][0], reference["lap"][RETIRED][0]
+    assert ours_stint[:3] == ref_stint[:3] and ours_stint[5:8] == ref_stint[5:8]
+    assert ours_stint[9] == ref_stint[9]
+
+
+def test_whole_file_equals_reference_apart_from_the_deviation(ours, reference):
+    patched = copy.deepcopy(ours)
+    patched["stint"][RETIRED] = reference["stint"][RETIRED]
+    patched["lap"][RETIRED] = reference["lap"][RETIRED]
+    expected = copy.deepcopy(reference)
+    for stints in expected["stint"].values():
+        stints[:] = [approx_stint(s) for s in stints]
+    for entry in expected["lap"].values():
+        entry[0] = approx_stint(entry[0])
+    assert set(patched) == set(expected)
+    for section in expected:
+        assert patched[section] == expected[section], section
+
+
+def test_car_messages(ours, reference):
+    assert ours["car_messages"] == reference["car_messages"]
+    messages = [m for msgs in ours["car_messages"].values() for m in msgs]
+    assert len(messages) == 64
+    assert not [m for m in messages if m[3] in ("pit", "out")]
+    for num, msgs in ours["car_messages"].items():
+        assert all(m[4] == num for m in msgs)
+        assert [m[0] for m in msgs] == sorted(m[0] for m in msgs)  # oldest first
+
+
+def test_messages(ours, reference):
+    assert ours["messages"] == reference["messages"]
+    messages = ours["messages"]["messages"]
+    assert len(messages) == 12
+    assert all(len(m) == 4 or m[4] is None for m in messages)
+    assert [m[0] for m in messages] == sorted((m[0] for m in messages), reverse=True)
+
+
+def test_session(ours, reference):
+    assert ours["session"] == reference["session"]
+    session = ours["session"]
+    assert len(session["flagStats"]) == 9
+    assert session["flagStats"][0][:3] == [0, 0, FIRST_FRAME]  # the `none` period
+    assert session["flagStats"][-1][3:] == [None, None]
+    assert session["leaderLap"] == 25
+    assert session["currentTimestamp"] == LAST_FRAME
+
+
+def test_service_and_state(ours, reference, manifest, frames):
+    assert ours["service"] == reference["service"]
+    assert ours["service"]["duration"] == 2874.0
+    assert ours["service"]["startTime"] == FIRST_FRAME
+    assert manifest["startTime"] == 1713099585.0  # to_file did not touch the input
+    assert "duration" not in manifest
+    assert ours["state"] == reference["state"] == frames[-1][1]
+
+
+def test_changed_keys_are_enough_to_follow_the_analysis(manifest, frames):
+    """A client that only takes the payloads of the keys each update reports
+    ends up with the whole analysis (bar `currentTimestamp`, which moves with
+    every update but is only republished with a session change)."""
+    client = {"static": {}, "driver": {}, "messages": {}, "session": {},
+              "lap": {}, "stint": {}, "car_messages": {}}
+
+    def follow(analyser, changed):
+        for key in changed:
+            payload = analyser.payload(key)
+            section = key.split("/")[0]
+            if "/" in key:
+                client[section].update(payload)
+            else:
+                client[section] = payload
+
+    analyser = replay(manifest, frames, on_update=follow)
+    expected = analyser.data()
+    client["session"]["currentTimestamp"] = expected["session"]["currentTimestamp"]
+    assert client == expected
+
+
+def test_restart_midway_continues_identically(manifest, frames):
+    """dump() → JSON → load() at half time, then carry on: same result."""
+    middle = len(frames) // 2
+    first = replay(manifest, frames[:middle])
+    snapshot = json.loads(json.dumps(first.dump(), allow_nan=False))
+    resumed = Analyser.load(snapshot)
+    changes_resumed = []
+    replay(manifest, frames[middle:], resumed, lambda a, c: changes_resumed.append(c))
+    changes_straight = []
+    replay(manifest, frames[middle:], first, lambda a, c: changes_straight.append(c))
+    assert changes_resumed == changes_straight
+    assert resumed.data() == first.data()
+    assert resumed.dump() == first.dump()
