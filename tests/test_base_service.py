@@ -207,7 +207,8 @@ def test_publish_manifest_is_rate_limited_and_coalesced(make):
 def test_snapshot_has_manifest_and_current_state(make):
     service, clock, recorder = make()
     service.start()
-    (t1, m1), (t2, m2) = service.snapshot()
+    (t1, m1), (t2, m2), *analysis = service.snapshot()
+    assert analysis and all(t.startswith(f"livetiming.analysis/{service.uuid}/") for t, _ in analysis)
     assert (t1, m1.msg_class) == (Channel.CONTROL, MessageClass.SERVICE_REGISTRATION)
     assert (t2, m2.msg_class) == (f"livetiming.service.{service.uuid}", MessageClass.SERVICE_DATA_COMPRESSED)
     assert json.loads(decompress_from_utf16(m2.payload)) == service.state == service.requestState()
@@ -224,3 +225,74 @@ def test_a_failing_publisher_does_not_stop_the_others(make, log_events):
     service.start()
     assert len(states(recorder)) == 1
     assert any(e.get("log_failure") and isinstance(e["log_failure"].value, ConnectionError) for e in log_events)
+
+
+def result_of(value):
+    """The value of an already-fired Deferred (analysis runs inline on a simulated clock)."""
+    from twisted.internet.defer import Deferred
+    if not isinstance(value, Deferred):
+        return value
+    results = []
+    value.addBoth(results.append)
+    assert results, "Deferred has not fired"
+    return results[0]
+
+
+def analysis_published(recorder):
+    return {t.split("/", 2)[2]: m for t, m in recorder.of_class(MessageClass.ANALYSIS_DATA)}
+
+
+def test_analysis_is_published_per_key_with_retain_rules_and_rate_limit(make):
+    service, clock, recorder = make()
+    service.start()
+    published = analysis_published(recorder)
+    assert {"static", "driver", "messages", "session", "lap/7", "stint/7", "car_messages/7"} <= set(published)
+    assert published["static"].payload == {"7": [None, None, None]} and published["static"].retain
+    assert published["driver"].payload == {"7": ["Ann"]}
+    assert not published["lap/7"].retain and not published["stint/7"].retain
+    assert published["session"].retain and published["car_messages/7"].retain
+
+    before = len(recorder.of_class(MessageClass.ANALYSIS_DATA))
+    service.rows = [["7", "RUN", "Bob"]]  # driver change: "driver" key changes
+    clock.advance(5)
+    assert len(recorder.of_class(MessageClass.ANALYSIS_DATA)) == before  # within 10 s of the last publish
+    clock.advance(5)
+    assert analysis_published(recorder)["driver"].payload == {"7": ["Ann", "Bob"]}
+
+
+def test_request_analysis_data_is_the_v1_dict(make):
+    service, clock, recorder = make()
+    service.start()
+    data = result_of(service.requestAnalysisData())
+    assert set(data) == {"static", "driver", "messages", "session", "lap", "stint", "car_messages"}
+    assert data["driver"] == {"7": ["Ann"]}
+
+
+def test_disable_analysis(make):
+    service, clock, recorder = make(disable_analysis=True)
+    service.start()
+    assert service.analyser is None and analysis_published(recorder) == {}
+    assert service.requestAnalysisData() == {} and service.manifest["hasAnalysis"] is False
+
+
+def test_analysis_is_saved_on_stop_and_resumed_with_the_same_uuid(make, tmp_path):
+    service, clock, recorder = make()
+    service.start()
+    service.rows = [["7", "RUN", "Bob"]]
+    clock.advance(5)
+    service.stop()
+    saved = tmp_path / "analysis" / f"{service.uuid}.json"
+    assert json.loads(saved.read_text())["version"] == 1
+
+    resumed, clock2, recorder2 = make(uuid=service.uuid, no_write_state=True)
+    resumed.start()
+    assert result_of(resumed.requestAnalysisData())["driver"] == {"7": ["Ann", "Bob"]}
+
+
+def test_a_corrupt_analysis_file_is_reported_and_analysis_starts_empty(make, tmp_path, log_events):
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "analysis" / "brokenuuid.json").write_text("{not json")
+    service, clock, recorder = make(uuid="brokenuuid")
+    service.start()
+    assert any(e.get("log_level") == LogLevel.error and "brokenuuid.json" in str(e.get("path")) for e in log_events)
+    assert result_of(service.requestAnalysisData())["driver"] == {"7": ["Ann"]}

@@ -36,9 +36,11 @@ def test_anonymous_client_gets_retained_listing_and_state(network):
         {"op": "retained", "topic": "livetiming.directory"},
         {"op": "retained", "topic": f"livetiming.service.{uuid}"},
         {"op": "call", "procedure": f"livetiming.service.requestState.{uuid}"},
+        {"op": "call", "procedure": f"livetiming.service.requestAnalysisData.{uuid}"},
+        {"op": "retained", "topic": f"livetiming.analysis/{uuid}/static"},
     ])
     assert out["joined"] and out["authrole"] == "anonymous"
-    found, listing, state, requested = out["results"]
+    found, listing, state, requested, analysis, static = out["results"]
     assert "error" not in found
     wrapper = listing["args"][0]
     assert wrapper["msgClass"] == 5 and wrapper["retain"] is True
@@ -48,6 +50,9 @@ def test_anonymous_client_gets_retained_listing_and_state(network):
     assert state["args"][0]["msgClass"] == 8 and state["args"][0]["retain"] is True
     assert len(state["state"]["cars"]) == 20
     assert requested["result"] == state["state"]
+    assert set(analysis["result"]) == {"static", "driver", "messages", "session", "lap", "stint", "car_messages"}
+    assert len(analysis["result"]["static"]) == 20
+    assert static["args"][0]["msgClass"] == 7 and static["args"][0]["payload"] == analysis["result"]["static"]
 
 
 def test_hidden_service_is_listed_only_with_include_hidden(network):

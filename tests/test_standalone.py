@@ -23,11 +23,14 @@ def connect(port):
     return websocket.create_connection(f"ws://127.0.0.1:{port}/", timeout=20)
 
 
-def receive(client):
-    frame = client.recv()
-    assert isinstance(frame, str), "frames are text frames"
-    topic, wrapper = json.loads(frame)
-    return topic, wrapper
+def receive(client, topic_prefix=None):
+    """The next frame (whose topic starts with `topic_prefix`, when given)."""
+    while True:
+        frame = client.recv()
+        assert isinstance(frame, str), "frames are text frames"
+        topic, wrapper = json.loads(frame)
+        if topic_prefix is None or topic.startswith(topic_prefix):
+            return topic, wrapper
 
 
 def test_new_client_gets_manifest_and_state_at_once(demo):
@@ -45,6 +48,9 @@ def test_new_client_gets_manifest_and_state_at_once(demo):
         payload = json.loads(decompress_from_utf16(state["payload"]))
         assert set(payload) >= {"cars", "session", "messages", "highlight"}
         assert "flagState" in payload["session"]
+        analysis = dict(receive(client, "livetiming.analysis/") for _ in range(4))
+        assert f"livetiming.analysis/{uuid}/static" in analysis and all(
+            wrapper["msgClass"] == 7 for wrapper in analysis.values())
     finally:
         client.close()
 
@@ -58,7 +64,7 @@ def test_every_client_gets_every_later_message(demo):
             _, first = receive(client)
         dates = []
         for client in clients:
-            topic, later = receive(client)
+            topic, later = receive(client, "livetiming.service.")
             assert topic == f"livetiming.service.{uuid}" and later["msgClass"] == 8
             dates.append(later["date"])
             cars = json.loads(decompress_from_utf16(later["payload"]))["cars"]

@@ -16,6 +16,7 @@ from .. import config
 from ..protocol import Channel, Message, MessageClass
 from ..protocol.lzstring import compress_to_utf16
 from . import cycle, persistence
+from .live_analysis import LiveAnalysis
 from .manifest import build_manifest
 from .messages import default_generators
 
@@ -104,7 +105,7 @@ class BaseService(AbstractService):
             colspec=self.getColumnSpec(),
             track_data_spec=self.getTrackDataSpec(),
             poll_interval=self.getPollInterval(),
-            has_analysis=self.analyser is not None and not getattr(self.args, "disable_analysis", False),
+            has_analysis=not getattr(self.args, "disable_analysis", False),
             hidden=getattr(self.args, "hidden", False),
             plugin_version=self.getVersion(),
             attribution=self.attribution,
@@ -124,7 +125,10 @@ class BaseService(AbstractService):
                 self._pending_manifest = self.reactor.callLater(delay, self.publishManifest)
             return
         self._last_manifest_time = now
-        self._publish(Channel.CONTROL, self.manifest_message())
+        message = self.manifest_message()
+        if self.analyser is not None:
+            self.analyser.set_manifest(message.payload)
+        self._publish(Channel.CONTROL, message)
 
     def manifest_message(self) -> Message:
         return Message(MessageClass.SERVICE_REGISTRATION, self.manifest, date=self._now_ms())
@@ -221,28 +225,36 @@ class BaseService(AbstractService):
 
     def analysis_messages(self) -> list:
         """(topic, message) for every analysis key: sent on (re)join and to new clients."""
-        return self.analyser.all_messages(self.uuid) if self.analyser is not None else []
+        return self.analyser.messages() if self.analyser is not None else []
 
     def requestState(self) -> dict:
         """RPC REQUEST_STATE: the current state, uncompressed."""
         return self.state
 
-    def requestAnalysisData(self) -> dict:
-        """RPC REQUEST_ANALYSIS_DATA: the whole v1 analysis dict."""
+    def requestAnalysisData(self):
+        """RPC REQUEST_ANALYSIS_DATA: the whole v1 analysis dict (a Deferred
+        when the analyser runs on its thread)."""
         return self.analyser.data() if self.analyser is not None else {}
 
     # --- lifecycle ---------------------------------------------------------------
 
     def start(self) -> None:
-        """Begin polling (when auto_poll) after the publishers are attached."""
+        """Begin analysing and polling (when auto_poll) after the publishers are attached."""
+        if not getattr(self.args, "disable_analysis", False) and self.analyser is None:
+            self.analyser = LiveAnalysis(
+                self.uuid, self.manifest, self._publish, self.reactor,
+                state_file=config.directory("LIVETIMING_ANALYSIS_DIR") / f"{self.uuid}.json",
+                key_interval=self.getPollInterval())
+            self.analyser.start()
         self.publishManifest()
         if self.auto_poll:
             self._poller = task.LoopingCall(self._updateAndPublishRaceState)
             self._poller.clock = self.reactor
             self._poller.start(max(1, self.getPollInterval()), now=True)
 
-    def stop(self) -> None:
-        """Stop polling, say goodbye and persist what we have (before reactor shutdown)."""
+    def stop(self):
+        """Stop polling, say goodbye and persist what we have (before reactor
+        shutdown; returns a Deferred while the analysis is being saved)."""
         if self._poller is not None and self._poller.running:
             self._poller.stop()
         self._publish(Channel.CONTROL, Message(MessageClass.SERVICE_DEREGISTRATION, self.uuid, date=self._now_ms()))
@@ -253,4 +265,7 @@ class BaseService(AbstractService):
                 self.saveState()
             except Exception:
                 self.log.failure("Could not save state on shutdown")
+        if self.analyser is not None:
+            return self.analyser.stop()
+        return None
 
