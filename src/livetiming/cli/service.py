@@ -8,6 +8,7 @@ from .. import config
 from ..observability import start_logging
 from ..service.discovery import PluginError, UnknownPluginError, load_plugin
 from ..service.options import build_parser
+from ..recording import RecordingError
 from ..service.persistence import StateFileError
 from ..service.router import RouterPublisher, RouterURLError
 from ..service.standalone import StandaloneServer, announce
@@ -49,7 +50,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     start_logging(args.plugin, verbose=args.verbose, debug=args.debug)
     try:
         service = service_class(args, extra)
-    except StateFileError as error:
+        service.open_recording()
+    except (StateFileError, RecordingError) as error:
         return fail(PROG, str(error))
     except Exception as error:
         from twisted.logger import Logger

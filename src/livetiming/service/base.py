@@ -18,6 +18,7 @@ from ..protocol.lzstring import compress_to_utf16
 from . import cycle, persistence
 from .live_analysis import LiveAnalysis
 from .manifest import build_manifest
+from .recorder import LocalRecorder
 from .messages import default_generators
 
 MANIFEST_MIN_INTERVAL = 1.0
@@ -128,6 +129,8 @@ class BaseService(AbstractService):
         message = self.manifest_message()
         if self.analyser is not None:
             self.analyser.set_manifest(message.payload)
+        if self.recorder is not None:
+            self.recorder.update_manifest(message.payload)
         self._publish(Channel.CONTROL, message)
 
     def manifest_message(self) -> Message:
@@ -238,6 +241,11 @@ class BaseService(AbstractService):
 
     # --- lifecycle ---------------------------------------------------------------
 
+    def open_recording(self) -> None:
+        """Start recording to `-r FILE` (raises RecordingError for unusable paths)."""
+        if getattr(self.args, "recording_file", None) and self.recorder is None:
+            self.recorder = LocalRecorder(self.args.recording_file, self.manifest)
+
     def start(self) -> None:
         """Begin analysing and polling (when auto_poll) after the publishers are attached."""
         if not getattr(self.args, "disable_analysis", False) and self.analyser is None:
@@ -265,6 +273,13 @@ class BaseService(AbstractService):
                 self.saveState()
             except Exception:
                 self.log.failure("Could not save state on shutdown")
+        if self.recorder is not None:
+            try:
+                if self.recorder.finish():
+                    self.log.info("Recording written to {path}", path=self.recorder.path)
+            except Exception:
+                self.log.failure("Could not finalise the recording {path}", path=self.recorder.path)
+            self.recorder = None
         if self.analyser is not None:
             return self.analyser.stop()
         return None

@@ -83,8 +83,10 @@ class LiveAnalysis:
         self._run(self.analyser.set_manifest, manifest)
 
     def submit(self, state: dict, new_messages: list, timestamp: float) -> defer.Deferred:
-        """Queue one update; the reactor thread only learns which keys changed."""
-        d = self._run(self.analyser.update, timestamp, state, new_messages)
+        """Queue one update; the reactor thread only learns which keys changed.
+        Time is whole seconds, as in recordings and messages, so that the live
+        analysis and the offline analysis of the recording agree exactly."""
+        d = self._run(self.analyser.update, int(timestamp), state, new_messages)
         d.addCallbacks(self._changed, self._failed)
         return d
 

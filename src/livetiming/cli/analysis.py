@@ -1,0 +1,81 @@
+"""`livetiming-analysis recording.zip [-o out.json]`: the v1 analysis file of a recording."""
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from ..analysis.replay import analyse_recording
+from ..recording import RecordingError
+from ..service.persistence import write_atomically
+from .errors import fail
+
+PROG = "livetiming-analysis"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Analyse a recording: write its v1 analysis file.")
+    parser.add_argument("recording", help="a recording (.zip, or an in-progress recording directory)")
+    parser.add_argument("-o", "--output", help="output file (default: the recording's name with .json)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def output_path(recording: Path, output: Optional[str]) -> Path:
+    if output:
+        return Path(output)
+    return recording.with_suffix(".json") if recording.suffix == ".zip" else recording.parent / (recording.name + ".json")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    recording = Path(args.recording)
+    if not recording.exists():
+        return fail(PROG, f"{recording} does not exist")
+    target = output_path(recording, args.output)
+    if target.resolve() == recording.resolve():
+        return fail(PROG, "the output would overwrite the recording; choose another with -o")
+    show_progress = not args.quiet and sys.stderr.isatty()
+    try:
+        if show_progress:
+            analysis = _with_progress_bar(recording)
+        else:
+            analysis = analyse_recording(recording)
+    except RecordingError as error:
+        return fail(PROG, str(error))
+    except KeyboardInterrupt:
+        return fail(PROG, "interrupted; nothing written", 130)
+    try:
+        write_atomically(target, json.dumps(analysis))
+    except OSError as error:
+        return fail(PROG, f"cannot write {target}: {error.strerror}", 1)
+    if not args.quiet:
+        print(f"{target}", file=sys.stderr if show_progress else sys.stdout)
+    return 0
+
+
+def _with_progress_bar(recording: Path) -> dict:
+    """A rich progress bar with rate and ETA, on stderr."""
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    columns = (TextColumn("[bold]analysing"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+        task = progress.add_task("analysing", total=None, rate="")
+        state = {"last": 0}
+
+        def on_frame(done: int, total: int) -> None:
+            if done - state["last"] >= 500 or done == total:
+                state["last"] = done
+                speed = progress.tasks[0].speed
+                progress.update(task, completed=done, total=total,
+                                rate=f"{speed:,.0f} frames/s" if speed else "")
+
+        return analyse_recording(recording, on_frame)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

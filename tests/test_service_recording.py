@@ -1,0 +1,76 @@
+"""`livetiming-service -r FILE`: local recording, finalised on exit, crash-safe."""
+import json
+import signal
+import subprocess
+
+import pytest
+import websocket
+
+from livetiming.protocol.lzstring import decompress_from_utf16
+from livetiming.recording import RecordingReader
+from processes import command
+
+STARTUP = r"listening on port:(\d+)"
+
+
+def states_seen(port, count):
+    """The states of the next `count` state frames a client receives."""
+    client = websocket.create_connection(f"ws://127.0.0.1:{port}/", timeout=20)
+    states = []
+    try:
+        while len(states) < count:
+            topic, wrapper = json.loads(client.recv())
+            if topic.startswith("livetiming.service."):
+                states.append(json.loads(decompress_from_utf16(wrapper["payload"])))
+    finally:
+        client.close()
+    return states
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_recording_is_finalised_on_exit_even_without_state_files(processes, service_env, tmp_path, sig):
+    recording = tmp_path / "out.zip"
+    service = processes([command("livetiming-service"), "demo", "--speed", "30", "--no-write-state",
+                         "-r", str(recording)])
+    port = int(service.wait_for(STARTUP, stream="stderr").group(1))
+    seen = states_seen(port, 4)
+    service.signal(sig)
+    assert service.wait() == 0
+    assert not (tmp_path / "out.zip.inprogress").exists()
+    with RecordingReader(recording) as reader:
+        assert reader.manifest["serviceClass"] == "demo" and reader.manifest["version"] == 1
+        recorded = [state for _, state in reader.iter_states()]
+    assert len(recorded) >= 4
+    # every published state is in the recording (the last one seen may be followed by more)
+    for state in seen[1:]:
+        assert state in recorded
+
+
+def test_a_killed_service_leaves_a_resumable_recording(processes, service_env, tmp_path):
+    recording = tmp_path / "out.zip"
+    args = [command("livetiming-service"), "demo", "--speed", "30", "-r", str(recording)]
+    first = processes(args)
+    states_seen(int(first.wait_for(STARTUP, stream="stderr").group(1)), 3)
+    first.signal(signal.SIGKILL)
+    first.wait()
+    in_progress = tmp_path / "out.zip.inprogress"
+    assert in_progress.is_dir() and not recording.exists()
+    with RecordingReader(in_progress) as reader:  # readable as it is
+        frames_before = reader.frame_count
+    assert frames_before >= 3
+
+    second = processes(args)  # the same -r resumes the in-progress recording
+    states_seen(int(second.wait_for(STARTUP, stream="stderr").group(1)), 2)
+    second.signal(signal.SIGTERM)
+    assert second.wait() == 0
+    with RecordingReader(recording) as reader:
+        assert reader.frame_count >= frames_before + 2
+        assert sum(1 for _ in reader.iter_states()) == reader.frame_count
+
+
+def test_an_unusable_recording_path_is_a_usage_error(service_env, tmp_path):
+    (tmp_path / "a-file").write_text("not a directory")
+    result = subprocess.run([command("livetiming-service"), "demo", "-r", str(tmp_path / "a-file" / "out.zip")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "livetiming-service: error:" in result.stderr
