@@ -22,6 +22,9 @@ def router_env(tmp_path, **extra) -> dict:
         "LIVETIMING_SHARED_SECRET": SECRET,
         "LIVETIMING_LOG_DIR": str(tmp_path / "logs"),
         "LIVETIMING_STATE_DIR": str(tmp_path / "state"),
+        "LIVETIMING_ANALYSIS_DIR": str(tmp_path / "analysis"),
+        "LIVETIMING_RECORDINGS_DIR": str(tmp_path / "recordings"),
+        "LIVETIMING_RECORDINGS_TEMP_DIR": str(tmp_path / "recordings-in-progress"),
         "LIVETIMING_DIRECTORY_LIVENESS_INTERVAL": "1",
         "LIVETIMING_DIRECTORY_PUBLISH_INTERVAL": "2",
         "LIVETIMING_ROUTER": "",
@@ -31,11 +34,11 @@ def router_env(tmp_path, **extra) -> dict:
     return env
 
 
-def start_router(processes, tmp_path, port=None, env=None):
+def start_router(processes, tmp_path, port=None, env=None, args=()):
     """A real Crossbar via `livetiming-router`; returns (process, ws url)."""
     port = port or free_port()
-    process = processes([command("livetiming-router"), "--port", str(port), "--cbdir", str(tmp_path / "cbdir")],
-                        env=env or router_env(tmp_path))
+    process = processes([command("livetiming-router"), "--port", str(port), "--cbdir", str(tmp_path / "cbdir"),
+                         *args], env=env or router_env(tmp_path))
     process.wait_for(r"Router ready", timeout=120, stream="stdout")
     return process, f"ws://127.0.0.1:{port}/ws"
 

@@ -7,6 +7,7 @@ from ..protocol import Realm
 
 AUTHENTICATOR = "livetiming.orchestration.authenticator.AuthenticatorSession"
 DIRECTORY = "livetiming.orchestration.directory.DirectorySession"
+DVR = "livetiming.orchestration.dvr_session.DVRSession"
 UNIX_SOCKET = "router.sock"
 
 
@@ -36,11 +37,14 @@ AUTH = {
 
 
 def build_config(port: int = 5080, interface: str = "127.0.0.1", production: bool = False,
-                 directory: Optional[dict] = None, extra_components: Optional[List[dict]] = None) -> dict:
+                 directory: Optional[dict] = None, dvr: bool = True,
+                 extra_components: Optional[List[dict]] = None) -> dict:
     """Crossbar node config: realm `timing`, three roles, a WebSocket
     transport at `/ws` (TLS in production, key and certificate under the node
     directory's `tls/`), a RawSocket on a unix socket for local components, and
-    the authenticator and directory running inside the router."""
+    the authenticator, the directory and (unless `dvr` is false) the DVR
+    running inside the router. Component settings not given here come from
+    the router's environment (LIVETIMING_RECORDINGS_DIR and so on)."""
     endpoint = {"type": "tcp", "port": port, "interface": interface}
     if production:
         endpoint["tls"] = {
@@ -53,6 +57,9 @@ def build_config(port: int = 5080, interface: str = "127.0.0.1", production: boo
         {"type": "class", "classname": DIRECTORY, "realm": Realm.TIMING, "role": "services",
          "extra": dict(directory or {})},
     ]
+    if dvr:
+        components.append({"type": "class", "classname": DVR, "realm": Realm.TIMING, "role": "services",
+                           "extra": {}})
     components.extend(extra_components or [])
     return {
         "version": 2,

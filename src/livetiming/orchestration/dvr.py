@@ -1,0 +1,257 @@
+"""The DVR's core: one in-progress recording per service, fed the states,
+manifests and analysis payloads the WAMP shell (`dvr_session.py`) receives,
+finished into `<uuid>.zip` plus its analysis file after ten minutes of
+silence. Plain objects and files; time is passed in, so tests drive it.
+
+Per service the temp directory `LIVETIMING_RECORDINGS_TEMP_DIR/<uuid>/`
+holds the RecordingWriter's files plus `analysis.json` (the latest analysis
+payloads, saved atomically), so a DVR that is killed and restarted resumes
+with nothing lost that had been received."""
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from ..analysis.replay import analyse_recording
+from ..recording import RecordingError, RecordingWriter
+from ..service.persistence import write_atomically
+
+log = logging.getLogger(__name__)
+
+SILENCE_TIMEOUT = 600.0
+MIN_DURATION = 600.0
+ANALYSIS_FILE = "analysis.json"
+ANALYSIS_SAVE_INTERVAL = 10.0
+PER_CAR_KEYS = ("lap", "stint", "car_messages")
+UUID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+@dataclass
+class DVRSettings:
+    recordings_dir: Path
+    temp_dir: Path
+    silence_timeout: float = SILENCE_TIMEOUT
+    min_duration: float = MIN_DURATION
+
+
+@dataclass
+class ServiceRecording:
+    """What the DVR holds for one service while recording it."""
+
+    uuid: str
+    directory: Path
+    writer: RecordingWriter
+    last_seen: float
+    analysis: Dict[str, dict] = field(default_factory=dict)
+    analysis_dirty: bool = False
+    analysis_saved: float = 0.0
+
+    @property
+    def manifest(self) -> dict:
+        return self.writer.manifest
+
+
+def merge_analysis(analysis: Dict[str, dict], key: str, payload) -> None:
+    """Fold one published analysis payload into the v1 dict shape."""
+    kind, _, car = key.partition("/")
+    if kind in PER_CAR_KEYS and car:
+        if isinstance(payload, dict) and car in payload:
+            analysis.setdefault(kind, {})[car] = payload[car]
+        else:
+            raise ValueError(f"analysis payload for {key} does not hold car {car}")
+    elif kind in ("static", "driver", "messages", "session") and not car:
+        analysis[kind] = payload
+    else:
+        raise ValueError(f"unknown analysis key {key!r}")
+
+
+class DVR:
+    def __init__(self, settings: DVRSettings):
+        self.settings = settings
+        self.manifests: Dict[str, dict] = {}
+        self.recordings: Dict[str, ServiceRecording] = {}
+        settings.recordings_dir.mkdir(parents=True, exist_ok=True)
+        settings.temp_dir.mkdir(parents=True, exist_ok=True)
+
+    # --- restart -----------------------------------------------------------------
+
+    def resume_all(self, now: float) -> List[str]:
+        """Pick up in-progress recordings left by a previous run: resumed and
+        given a fresh silence window (they finish normally if the service is gone)."""
+        resumed = []
+        for directory in sorted(p for p in self.settings.temp_dir.iterdir() if p.is_dir()):
+            try:
+                writer = RecordingWriter.resume(directory)
+            except RecordingError as error:
+                log.warning("Cannot resume in-progress recording %s: %s", directory, error)
+                continue
+            uuid = directory.name
+            recording = ServiceRecording(uuid, directory, writer, last_seen=now)
+            recording.analysis = self._load_analysis(directory)
+            self.recordings[uuid] = recording
+            self.manifests.setdefault(uuid, writer.manifest)
+            resumed.append(uuid)
+            log.info("Resumed recording of %s (%d frames)", uuid, writer.frame_count)
+        return resumed
+
+    def _load_analysis(self, directory: Path) -> Dict[str, dict]:
+        path = directory / ANALYSIS_FILE
+        if not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError) as error:
+            log.warning("Ignoring unreadable %s: %s", path, error)
+            return {}
+
+    # --- input -------------------------------------------------------------------
+
+    def on_manifest(self, manifest: dict, now: float) -> Optional[Path]:
+        """A (re-)announced manifest. A new name or description means a new
+        session: the current recording is finished. Returns its ZIP, if any."""
+        uuid = manifest["uuid"]
+        self.manifests[uuid] = manifest
+        recording = self.recordings.get(uuid)
+        if recording is None:
+            return None
+        old = recording.manifest
+        if (old.get("name"), old.get("description")) != (manifest.get("name"), manifest.get("description")):
+            log.info("Service %s started a new session (%r); finishing its recording", uuid,
+                     manifest.get("description"))
+            return self.finish(uuid)
+        if old != manifest:
+            recording.writer.update_manifest(manifest)
+        return None
+
+    def on_state(self, uuid: str, timestamp: float, state: dict, now: float) -> bool:
+        """Record one state; False when its manifest is not known yet (the
+        shell then asks the directory and the state is dropped)."""
+        recording = self.recordings.get(uuid)
+        if recording is None:
+            manifest = self.manifests.get(uuid)
+            if manifest is None:
+                return False
+            recording = self._start(uuid, manifest, now)
+        recording.writer.write_frame(timestamp, state)
+        recording.last_seen = now
+        return True
+
+    def on_analysis(self, uuid: str, key: str, payload, now: float) -> None:
+        recording = self.recordings.get(uuid)
+        if recording is None:
+            return
+        merge_analysis(recording.analysis, key, payload)
+        recording.analysis_dirty = True
+
+    def _start(self, uuid: str, manifest: dict, now: float) -> ServiceRecording:
+        if not UUID_PATTERN.match(uuid):
+            raise ValueError(f"unusable service uuid {uuid!r}")
+        directory = self.settings.temp_dir / uuid
+        writer = RecordingWriter(directory, manifest)
+        recording = ServiceRecording(uuid, directory, writer, last_seen=now)
+        self.recordings[uuid] = recording
+        log.info("Recording %s (%s - %s)", uuid, manifest.get("name"), manifest.get("description"))
+        return recording
+
+    # --- time ----------------------------------------------------------------------
+
+    def tick(self, now: float) -> List[Path]:
+        """Save dirty analysis now and then; finish services silent for too long."""
+        finished = []
+        for uuid, recording in list(self.recordings.items()):
+            if now - recording.last_seen >= self.settings.silence_timeout:
+                path = self.finish(uuid)
+                if path is not None:
+                    finished.append(path)
+            elif recording.analysis_dirty and now - recording.analysis_saved >= ANALYSIS_SAVE_INTERVAL:
+                self._save_analysis(recording, now)
+        return finished
+
+    def _save_analysis(self, recording: ServiceRecording, now: float) -> None:
+        write_atomically(recording.directory / ANALYSIS_FILE, json.dumps(recording.analysis))
+        recording.analysis_dirty = False
+        recording.analysis_saved = now
+
+    def close(self, now: float) -> None:
+        """Shutting down: keep everything in progress for the next run."""
+        for recording in self.recordings.values():
+            if recording.analysis_dirty:
+                self._save_analysis(recording, now)
+            recording.writer.close()
+        self.recordings.clear()
+
+    # --- finishing -------------------------------------------------------------------
+
+    def finish(self, uuid: str) -> Optional[Path]:
+        """Finalise (or discard) one recording; returns the ZIP when kept."""
+        recording = self.recordings.pop(uuid)
+        writer = recording.writer
+        manifest = writer.manifest
+        if manifest.get("doNotRecord"):
+            log.info("Discarding recording of %s: the service asked not to be recorded", uuid)
+            writer.discard()
+            return None
+        if writer.frame_count == 0 or writer.duration < self.settings.min_duration:
+            log.info("Discarding recording of %s: %d s is too short", uuid, writer.duration)
+            writer.discard()
+            return None
+        zip_path, recorded_uuid = self._target(uuid)
+        if recorded_uuid != uuid:
+            writer.update_manifest({**manifest, "uuid": recorded_uuid})
+        writer.finalise(zip_path)
+        self._write_analysis_file(recording, zip_path, recorded_uuid)
+        writer.discard()
+        log.info("Finished recording of %s: %s (%d frames, %d s)", uuid, zip_path, writer.frame_count,
+                 writer.duration)
+        return zip_path
+
+    def _target(self, uuid: str):
+        """`<uuid>.zip`, or `<uuid>_N.zip` (uuid `<uuid>:N`) when taken."""
+        directory = self.settings.recordings_dir
+        if not (directory / f"{uuid}.zip").exists():
+            return directory / f"{uuid}.zip", uuid
+        n = 1
+        while (directory / f"{uuid}_{n}.zip").exists():
+            n += 1
+        return directory / f"{uuid}_{n}.zip", f"{uuid}:{n}"
+
+    def _write_analysis_file(self, recording: ServiceRecording, zip_path: Path, recorded_uuid: str) -> None:
+        """From the analysis messages seen, plus manifest and final state; a
+        service that published no analysis gets the offline analysis instead."""
+        writer = recording.writer
+        if recording.analysis:
+            analysis = {key: recording.analysis.get(key, {}) for key in
+                        ("static", "driver", "messages", "session", "lap", "stint", "car_messages")}
+            if not analysis["messages"]:
+                analysis["messages"] = {"messages": []}
+            service = {**writer.manifest, "uuid": recorded_uuid, "startTime": writer.start_time,
+                       "duration": float(writer.duration)}
+            analysis["service"] = service
+            analysis["state"] = writer.state
+        else:
+            analysis = analyse_recording(zip_path)
+        write_atomically(zip_path.with_suffix(".json"), json.dumps(analysis))
+
+
+def settings_from(extra: Optional[dict], env=os.environ) -> DVRSettings:
+    """Settings from a component's `extra`, else the environment."""
+    from .. import config
+
+    extra = extra or {}
+
+    def number(key, variable, default):
+        value = extra.get(key)
+        if value is None:
+            value = env.get(variable) or default
+        return float(value)
+
+    return DVRSettings(
+        recordings_dir=Path(extra.get("recordings_dir") or config.directory("LIVETIMING_RECORDINGS_DIR")),
+        temp_dir=Path(extra.get("temp_dir") or config.directory("LIVETIMING_RECORDINGS_TEMP_DIR")),
+        silence_timeout=number("silence_timeout", "LIVETIMING_DVR_SILENCE_TIMEOUT", SILENCE_TIMEOUT),
+        min_duration=number("min_duration", "LIVETIMING_DVR_MIN_DURATION", MIN_DURATION),
+    )

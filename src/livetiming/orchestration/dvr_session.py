@@ -1,0 +1,152 @@
+"""The DVR's WAMP shell: subscribes to every service's state and analysis,
+CONTROL and DIRECTORY, and feeds the `DVR` core. Runs inside the router or
+standalone (`livetiming-dvr`). Malformed topics and payloads are logged and
+skipped; a failure for one service never affects the others."""
+import json
+import os
+
+from autobahn.twisted.wamp import ApplicationSession
+from autobahn.wamp.types import SubscribeOptions
+from twisted.internet import task
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from ..protocol import RPC, Channel, MalformedMessageError, Message, MessageClass
+from ..protocol.lzstring import LZStringError, decompress_from_utf16
+from .directory import InvalidManifestError, validate_manifest
+from .dvr import DVR, settings_from
+
+STATE_PREFIX = "livetiming.service."
+ANALYSIS_PREFIX = "livetiming.analysis/"
+TICK_INTERVAL = 5.0
+
+
+class PayloadError(ValueError):
+    """A published message the DVR cannot record."""
+
+
+def decode_state(wrapper) -> tuple:
+    """(timestamp in seconds, state) of a SERVICE_DATA(_COMPRESSED) wrapper."""
+    message = Message.parse(wrapper)
+    if message.msg_class == MessageClass.SERVICE_DATA_COMPRESSED:
+        if not isinstance(message.payload, str):
+            raise PayloadError("compressed state payload is not a string")
+        try:
+            state = json.loads(decompress_from_utf16(message.payload))
+        except (LZStringError, ValueError) as error:
+            raise PayloadError(f"cannot decompress state: {error}") from None
+    elif message.msg_class == MessageClass.SERVICE_DATA:
+        state = message.payload
+    else:
+        raise PayloadError(f"not a state message (msgClass {int(message.msg_class)})")
+    if not isinstance(state, dict) or not isinstance(state.get("cars", []), list):
+        raise PayloadError("state is not a timing state")
+    return message.date / 1000.0, state
+
+
+class DVRSession(ApplicationSession):
+    log = Logger()
+
+    @inlineCallbacks
+    def onJoin(self, details):
+        from twisted.internet import reactor
+
+        extra = self.config.extra if isinstance(self.config.extra, dict) else {}
+        self.reactor = extra.get("reactor", reactor)
+        if not hasattr(self, "dvr"):
+            self.dvr = DVR(settings_from(extra))
+            self.dvr.resume_all(self.reactor.seconds())
+        yield self.subscribe(self.on_state, STATE_PREFIX,
+                             options=SubscribeOptions(match="prefix", details=True, get_retained=True))
+        yield self.subscribe(self.on_analysis, ANALYSIS_PREFIX,
+                             options=SubscribeOptions(match="prefix", details=True))
+        yield self.subscribe(self.on_control, Channel.CONTROL)
+        yield self.subscribe(self.on_listing, Channel.DIRECTORY, options=SubscribeOptions(get_retained=True))
+        self._ticker = task.LoopingCall(self.tick)
+        self._ticker.clock = self.reactor
+        interval = float(extra.get("tick_interval") or os.environ.get("LIVETIMING_DVR_TICK_INTERVAL") or TICK_INTERVAL)
+        self._ticker.start(interval, now=False).addErrback(
+            lambda f: self.log.failure("DVR tick loop failed", f))
+        self.ask_directory()
+        self.log.info("DVR ready: recording to {path}", path=self.dvr.settings.recordings_dir)
+
+    def onLeave(self, details):
+        ticker = getattr(self, "_ticker", None)
+        if ticker is not None and ticker.running:
+            ticker.stop()
+        if hasattr(self, "dvr"):
+            self.dvr.close(self.reactor.seconds())
+            del self.dvr
+        super().onLeave(details)
+
+    def ask_directory(self):
+        """Learn the manifests of services already running."""
+        d = self.call(RPC.DIRECTORY_LISTING, includeHidden=True)
+        d.addCallbacks(self._manifests, lambda f: self.log.warn("No directory listing: {e}",
+                                                               e=f.getErrorMessage()))
+        return d
+
+    def _manifests(self, manifests) -> None:
+        for manifest in manifests if isinstance(manifests, list) else []:
+            self._manifest(manifest)
+
+    def _manifest(self, manifest) -> None:
+        try:
+            validate_manifest(manifest)
+            self.dvr.on_manifest(manifest, self.reactor.seconds())
+        except InvalidManifestError as error:
+            self.log.warn("Ignoring manifest: {error}", error=error)
+        except Exception:
+            self.log.failure("Handling the manifest of {uuid} failed", uuid=manifest.get("uuid"))
+
+    def on_control(self, *args, **kwargs):
+        try:
+            message = Message.parse(args[0] if len(args) == 1 else None)
+        except MalformedMessageError as error:
+            self.log.warn("Ignoring malformed CONTROL message: {error}", error=error)
+            return
+        if message.msg_class == MessageClass.SERVICE_REGISTRATION:
+            self._manifest(message.payload)
+
+    def on_listing(self, *args, **kwargs):
+        try:
+            message = Message.parse(args[0] if len(args) == 1 else None)
+        except MalformedMessageError as error:
+            self.log.warn("Ignoring malformed directory listing: {error}", error=error)
+            return
+        if message.msg_class == MessageClass.DIRECTORY_LISTING:
+            self._manifests(message.payload)
+
+    def on_state(self, *args, details=None, **kwargs):
+        topic = getattr(details, "topic", None) or ""
+        uuid = topic[len(STATE_PREFIX):]
+        if not uuid or "." in uuid:
+            self.log.warn("Ignoring state on unexpected topic {topic!r}", topic=topic)
+            return
+        try:
+            timestamp, state = decode_state(args[0] if len(args) == 1 else None)
+            if not self.dvr.on_state(uuid, timestamp, state, self.reactor.seconds()):
+                self.log.info("State of unknown service {uuid}; asking the directory", uuid=uuid)
+                self.ask_directory()
+        except (MalformedMessageError, PayloadError) as error:
+            self.log.warn("Ignoring state on {topic}: {error}", topic=topic, error=error)
+        except Exception:
+            self.log.failure("Recording a state of {uuid} failed", uuid=uuid)
+
+    def on_analysis(self, *args, details=None, **kwargs):
+        topic = getattr(details, "topic", None) or ""
+        uuid, _, key = topic[len(ANALYSIS_PREFIX):].partition("/")
+        try:
+            message = Message.parse(args[0] if len(args) == 1 else None)
+            if message.msg_class != MessageClass.ANALYSIS_DATA or not uuid or not key:
+                raise PayloadError(f"not an analysis message (topic {topic!r})")
+            self.dvr.on_analysis(uuid, key, message.payload, self.reactor.seconds())
+        except (MalformedMessageError, PayloadError, ValueError) as error:
+            self.log.warn("Ignoring analysis on {topic}: {error}", topic=topic, error=error)
+
+    def tick(self):
+        try:
+            for path in self.dvr.tick(self.reactor.seconds()):
+                self.log.info("Recording finished: {path}", path=path)
+        except Exception:
+            self.log.failure("DVR tick failed")
