@@ -4,14 +4,13 @@ import json
 import signal
 import time
 
-import pytest
 
 from livetiming.recording import RecordingReader
 from network import SECRET, js_client, router_env, start_router, start_service
 from processes import command
 
 FAST = {"LIVETIMING_DVR_SILENCE_TIMEOUT": "3", "LIVETIMING_DVR_MIN_DURATION": "4",
-        "LIVETIMING_DVR_TICK_INTERVAL": "0.5"}
+        "LIVETIMING_DVR_TICK_INTERVAL": "0.5", "LIVETIMING_RECORDINGS_REFRESH_INTERVAL": "1"}
 
 
 def wait_until(condition, timeout=60, what="condition"):
@@ -76,7 +75,8 @@ def test_dvr_records_finishes_and_discards(processes, tmp_path):
     in_progress = tmp_path / "recordings-in-progress"
     wait_until(lambda: not (in_progress / norec_uuid).exists() and not (in_progress / short_uuid).exists(),
                what="discarded recordings to go")
-    assert sorted(p.name for p in recordings.iterdir()) == sorted([f"{kept_uuid}.zip", f"{kept_uuid}.json"])
+    recorded = sorted(p.name for p in recordings.iterdir() if p.name not in ("index.json", ".index-cache.json"))
+    assert recorded == sorted([f"{kept_uuid}.zip", f"{kept_uuid}.json"])
     assert (in_progress / other_uuid).exists()  # still running: still recording
 
 
@@ -101,10 +101,15 @@ def test_dvr_killed_mid_recording_loses_nothing(processes, tmp_path):
         assert after[second] == state
 
 
-def test_dvr_inside_the_router(processes, tmp_path):
+def test_dvr_and_catalogue_inside_the_router(processes, tmp_path):
     router, url = start_router(processes, tmp_path, env=router_env(tmp_path, **FAST))
     service, uuid = start_service(processes, url, tmp_path, "demo", "--cars", "20", "--speed", "20")
     wait_until(lambda: frames_in_progress(tmp_path, uuid) >= 6, what="6 frames")
     service.stop()
     wait_until((tmp_path / "recordings" / f"{uuid}.json").exists, what="recording and analysis")
     assert (tmp_path / "recordings" / f"{uuid}.zip").exists()
+    out = js_client(url, [{"op": "until", "procedure": "livetiming.recordings.page", "contains": uuid},
+                          {"op": "call", "procedure": "livetiming.recordings.manifest", "args": [uuid]}])
+    page, manifest = out["results"]
+    assert page["result"]["total"] == 1 and page["result"]["recordings"][0]["hasAnalysis"] is True
+    assert manifest["result"]["uuid"] == uuid and manifest["result"]["version"] == 1

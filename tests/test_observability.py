@@ -1,6 +1,5 @@
 """Configuration (livetiming.env), logging and Sentry wiring."""
 import os
-import sys
 
 import pytest
 from twisted.python.failure import Failure

@@ -265,3 +265,14 @@ def test_unrelated_members_are_ignored(tmp_path):
     path = rewrite_zip(REFERENCE_RACE, tmp_path / "r.zip", add={"README.txt": b"hi"})
     with RecordingReader(path) as recording:
         assert recording.frame_count == 2875
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_other_member_compressions(tmp_path, compression):
+    path = tmp_path / "r.zip"
+    with zipfile.ZipFile(REFERENCE_RACE) as old, zipfile.ZipFile(path, "w", compression) as new:
+        for name in old.namelist()[:200]:
+            new.writestr(name, old.read(name))
+    with RecordingReader(path) as recording:
+        states = list(recording.iter_states())
+    assert states == list(reference_states()[:199])

@@ -468,6 +468,14 @@ def test_finalise_into_a_read_only_directory(tmp_path):
         writer.close()
 
 
+def test_finalise_into_a_missing_directory(tmp_path):
+    writer = record(tmp_path / "rec", demo_states()[:5])
+    with pytest.raises(RecordingError, match="cannot write"):
+        writer.finalise(tmp_path / "missing" / "r.zip")
+    assert not (tmp_path / "missing").exists()
+    writer.close()
+
+
 def test_finalise_directory_function(tmp_path):
     record(tmp_path / "rec", demo_states()[:12]).close()
     zip_path = finalise_directory(tmp_path / "rec", tmp_path / "r.zip")

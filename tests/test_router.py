@@ -5,7 +5,6 @@ import json
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -175,7 +174,7 @@ def test_router_demo_runs_the_demo_race_in_the_network(processes, tmp_path):
     assert "error" not in out["results"][0]
     router.signal(signal.SIGTERM)
     assert router.wait(60) == 0
-    demo_pids = subprocess.run(["pgrep", "-f", f"livetiming-service demo -v --speed 20.0"], capture_output=True,
+    demo_pids = subprocess.run(["pgrep", "-f", "livetiming-service demo -v --speed 20.0"], capture_output=True,
                                text=True).stdout.split()
     assert demo_pids == []
 

@@ -6,7 +6,7 @@ import pytest
 from autobahn.wamp.exception import ApplicationError
 
 from livetiming.orchestration.authenticator import AuthConfigurationError, authenticate, load_principals
-from livetiming.orchestration.directory import InvalidManifestError, ServiceDirectory
+from livetiming.orchestration.directory import ServiceDirectory
 from livetiming.protocol import MalformedMessageError
 from livetiming.service.router import RouterURLError, transport_for
 

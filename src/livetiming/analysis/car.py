@@ -30,7 +30,6 @@ from typing import Any, Dict, List, Optional
 
 from livetiming.protocol import FlagStatus
 
-from .driver import UNKNOWN_DRIVER
 from .errors import AnalysisStateError
 
 __all__ = ["Stint", "Car", "CarModule", "STINT_ENDING_STATES"]

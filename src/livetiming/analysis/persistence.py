@@ -5,17 +5,16 @@ may outlive the code and must not be able to run anything when read."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Union
 
+from ..atomic import write_atomically
 from .analyser import Analyser
 from .errors import AnalysisStateError
 
 __all__ = ["save", "load", "state_path", "AnalysisFileError"]
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = Union[str, Path]
 
 
 class AnalysisFileError(AnalysisStateError):
@@ -33,19 +32,7 @@ def save(path: PathLike, analyser: Analyser) -> None:
     crash mid-write leaves the previous file intact."""
     path = Path(path)
     text = json.dumps(analyser.dump(), allow_nan=False, separators=(",", ":"))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    write_atomically(path, text, mode=0o600, fsync=True)
 
 
 def load(path: PathLike) -> Analyser:

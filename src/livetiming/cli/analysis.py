@@ -7,7 +7,7 @@ from typing import List, Optional
 
 from ..analysis.replay import analyse_recording
 from ..recording import RecordingError
-from ..service.persistence import write_atomically
+from ..atomic import write_atomically
 from .errors import fail
 
 PROG = "livetiming-analysis"

@@ -15,7 +15,7 @@ from typing import List, Optional
 
 from .. import config
 from ..orchestration.router_config import build_config
-from .errors import FAILURE, USAGE_ERROR, fail
+from .errors import FAILURE, fail
 
 PROG = "livetiming-router"
 DEFAULT_PORT = 5080
@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="TLS endpoint; key and certificates in CBDIR/tls (server.key, server.crt, chain.crt)")
     parser.add_argument("--print-config", action="store_true", help="print the Crossbar config and exit")
     parser.add_argument("--no-dvr", action="store_true", help="do not run the DVR inside the router")
+    parser.add_argument("--no-catalogue", action="store_true",
+                        help="do not run the recordings catalogue inside the router")
     parser.add_argument("--demo", nargs="?", type=float, const=10.0, metavar="SPEED",
                         help="also run the demo race in the network (at SPEED x real time, default 10)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show Crossbar's log instead of writing it to LIVETIMING_LOG_DIR/router.log")
@@ -75,7 +77,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     port = args.port if args.port is not None else int(config.get("LIVETIMING_ROUTER_PORT", str(DEFAULT_PORT)))
     node_config = build_config(port=port, interface=args.interface, production=args.production,
-                               directory=directory_settings(), dvr=not args.no_dvr)
+                               directory=directory_settings(), dvr=not args.no_dvr,
+                               catalogue=not args.no_catalogue)
     if args.print_config:
         print(json.dumps(node_config, indent=2))
         return 0

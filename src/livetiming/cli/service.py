@@ -12,7 +12,7 @@ from ..recording import RecordingError
 from ..service.persistence import StateFileError
 from ..service.router import RouterPublisher, RouterURLError
 from ..service.standalone import StandaloneServer, announce
-from .errors import FAILURE, USAGE_ERROR, fail
+from .errors import FAILURE, fail
 
 PROG = "livetiming-service"
 

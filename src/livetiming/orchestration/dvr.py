@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 
 from ..analysis.replay import analyse_recording
 from ..recording import RecordingError, RecordingWriter
-from ..service.persistence import write_atomically
+from ..atomic import write_atomically
 
 log = logging.getLogger(__name__)
 

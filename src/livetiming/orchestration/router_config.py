@@ -8,6 +8,7 @@ from ..protocol import Realm
 AUTHENTICATOR = "livetiming.orchestration.authenticator.AuthenticatorSession"
 DIRECTORY = "livetiming.orchestration.directory.DirectorySession"
 DVR = "livetiming.orchestration.dvr_session.DVRSession"
+CATALOGUE = "livetiming.orchestration.catalogue_session.CatalogueSession"
 UNIX_SOCKET = "router.sock"
 
 
@@ -37,13 +38,13 @@ AUTH = {
 
 
 def build_config(port: int = 5080, interface: str = "127.0.0.1", production: bool = False,
-                 directory: Optional[dict] = None, dvr: bool = True,
+                 directory: Optional[dict] = None, dvr: bool = True, catalogue: bool = True,
                  extra_components: Optional[List[dict]] = None) -> dict:
     """Crossbar node config: realm `timing`, three roles, a WebSocket
     transport at `/ws` (TLS in production, key and certificate under the node
     directory's `tls/`), a RawSocket on a unix socket for local components, and
-    the authenticator, the directory and (unless `dvr` is false) the DVR
-    running inside the router. Component settings not given here come from
+    the authenticator, the directory, the DVR and the recordings catalogue
+    running inside the router (the last two can be left out). Component settings not given here come from
     the router's environment (LIVETIMING_RECORDINGS_DIR and so on)."""
     endpoint = {"type": "tcp", "port": port, "interface": interface}
     if production:
@@ -59,6 +60,9 @@ def build_config(port: int = 5080, interface: str = "127.0.0.1", production: boo
     ]
     if dvr:
         components.append({"type": "class", "classname": DVR, "realm": Realm.TIMING, "role": "services",
+                           "extra": {}})
+    if catalogue:
+        components.append({"type": "class", "classname": CATALOGUE, "realm": Realm.TIMING, "role": "services",
                            "extra": {}})
     components.extend(extra_components or [])
     return {

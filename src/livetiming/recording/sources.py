@@ -23,14 +23,24 @@ _SLACK = 64   # bytes read beyond the name in the hope of covering the extra fie
 
 
 class ZipSource:
-    """The members of a finished recording ZIP."""
+    """The members of a finished recording ZIP.
+
+    zipfile parses the central directory; only what reading needs is kept,
+    as one tuple per member (a ZipInfo per member would hold ~55 MB for a
+    day-long recording)."""
 
     in_progress = False
 
     def __init__(self, path: Path):
         self.path = Path(path)
         try:
-            self._zip = zipfile.ZipFile(self.path)
+            with zipfile.ZipFile(self.path) as archive:
+                self._entries: Dict[str, tuple] = {
+                    info.filename: (info.header_offset, info.compress_size, info.file_size,
+                                    info.CRC, info.compress_type, info.flag_bits,
+                                    len(info.orig_filename.encode("utf-8")))
+                    for info in archive.infolist()}
+            self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         except FileNotFoundError:
             raise RecordingError(f"{self.path}: no such file") from None
         except zipfile.BadZipFile as error:
@@ -38,57 +48,53 @@ class ZipSource:
                                  f"{error})") from None
         except OSError as error:
             raise _unreadable(self.path, error) from None
-        self._infos: Dict[str, zipfile.ZipInfo] = {info.filename: info
-                                                   for info in self._zip.infolist()}
-        try:
-            self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-            self._file_size = os.fstat(self._fd).st_size
-            self._pread = functools.partial(_pread, self._fd)
-        except OSError as error:
-            self._zip.close()
-            raise _unreadable(self.path, error) from None
+        self._file_size = os.fstat(self._fd).st_size
+        self._pread = functools.partial(_pread, self._fd)
 
     def names(self) -> List[str]:
-        return list(self._infos)
+        return list(self._entries)
 
     def size(self) -> int:
         return self._file_size
 
     def read(self, name: str) -> bytes:
-        info = self._infos.get(name)
-        if info is None:
+        entry = self._entries.get(name)
+        if entry is None:
             raise FrameError(f"{self.path}: {name} is missing", name)
+        offset, compressed_size, size, crc, method, flags, name_length = entry
         try:
-            if info.flag_bits & 0x1:
+            if flags & 0x1:
                 raise FrameError(f"{self.path}: {name} is encrypted", name)
-            if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
-                return self._zip.read(name)
-            data = self._member_data(info)
-            if info.compress_type == zipfile.ZIP_DEFLATED:
-                data = zlib.decompress(data, -15, info.file_size or 1)
-        except (zlib.error, zipfile.BadZipFile, OSError, NotImplementedError, EOFError) as error:
+            if method == zipfile.ZIP_DEFLATED:
+                data = zlib.decompress(self._member_data(offset, compressed_size, name_length),
+                                       -15, size or 1)
+            elif method == zipfile.ZIP_STORED:
+                data = self._member_data(offset, compressed_size, name_length)
+            else:   # bzip2, lzma: rare enough for zipfile's own, slower path
+                with zipfile.ZipFile(self.path) as archive:
+                    return archive.read(name)
+        except (zlib.error, zipfile.BadZipFile, OSError, NotImplementedError, EOFError,
+                RuntimeError) as error:
             raise FrameError(f"{self.path}: {name} is damaged: {error}", name) from None
-        if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        if len(data) != size or zlib.crc32(data) != crc:
             raise FrameError(f"{self.path}: {name} is damaged (size or CRC mismatch)", name)
         return data
 
-    def _member_data(self, info: zipfile.ZipInfo) -> bytes:
-        offset = info.header_offset
-        want = _LOCAL_HEADER_SIZE + len(info.orig_filename.encode("utf-8")) + _SLACK \
-            + info.compress_size
-        chunk = self._pread(want, offset)
+    def _member_data(self, offset: int, compressed_size: int, name_length: int) -> bytes:
+        """The member's raw bytes, found through its local header."""
+        chunk = self._pread(_LOCAL_HEADER_SIZE + name_length + _SLACK + compressed_size, offset)
         if len(chunk) < _LOCAL_HEADER_SIZE:
             raise zipfile.BadZipFile("truncated local header")
         signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(chunk)
         if signature != _LOCAL_SIGNATURE:
             raise zipfile.BadZipFile("bad local header signature")
         start = _LOCAL_HEADER_SIZE + name_length + extra_length
-        end = start + info.compress_size
+        end = start + compressed_size
         if end > len(chunk):
-            chunk = self._pread(info.compress_size, offset + start)
-            start, end = 0, info.compress_size
+            chunk = self._pread(compressed_size, offset + start)
+            start, end = 0, compressed_size
         data = chunk[start:end]
-        if len(data) != info.compress_size:
+        if len(data) != compressed_size:
             raise zipfile.BadZipFile("member data is truncated")
         return data
 
@@ -96,7 +102,6 @@ class ZipSource:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        self._zip.close()
 
 
 class DirectorySource:

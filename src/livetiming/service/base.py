@@ -13,6 +13,7 @@ from twisted.internet import task
 from twisted.logger import Logger
 
 from .. import config
+from ..atomic import write_atomically
 from ..protocol import Channel, Message, MessageClass
 from ..protocol.lzstring import compress_to_utf16
 from . import cycle, persistence
@@ -181,7 +182,7 @@ class BaseService(AbstractService):
 
     def _save_state(self, update: cycle.Update) -> None:
         if not getattr(self.args, "no_write_state", False):
-            persistence.write_atomically(self.state_file, update.text)
+            write_atomically(self.state_file, update.text)
 
     def _record(self, update: cycle.Update) -> None:
         if self.recorder is not None:
@@ -199,7 +200,7 @@ class BaseService(AbstractService):
         return config.directory("LIVETIMING_STATE_DIR") / f"{self.uuid}.json"
 
     def saveState(self) -> None:
-        persistence.write_atomically(self.state_file, cycle.to_json(self.state))
+        write_atomically(self.state_file, cycle.to_json(self.state))
 
     # --- publishing ------------------------------------------------------------
 

@@ -1,29 +1,13 @@
 """Saving and restoring a service's state (`LIVETIMING_STATE_DIR/<uuid>.json`)."""
-import os
-import tempfile
 from pathlib import Path
 
 import simplejson
 
 
+
+
 class StateFileError(Exception):
     """A state file given with -s cannot be used."""
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves a torn file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def load_state(path: Path) -> dict:

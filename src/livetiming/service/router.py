@@ -5,7 +5,6 @@ service's procedures (taking over stale registrations), follows CONTROL,
 re-announces the manifest and re-publishes the retained state. While the
 router is away the service keeps polling; publishes are dropped and the
 connection is retried with back-off."""
-from typing import Optional
 from urllib.parse import urlparse
 
 from autobahn.twisted.component import Component
