@@ -1,7 +1,7 @@
 """Benchmark LZ-String compressToUTF16 / decompressFromUTF16.
 
-Compares, in one run and on the state of a 60-car race at the end (≈24 KB of
-JSON, the SERVICE_DATA_COMPRESSED payload compressed on every update):
+Compares, in one run and on the demo's 60-car, 20-column state near the end
+of a race (the SERVICE_DATA_COMPRESSED payload compressed on every update):
 our C backend, our pure-Python backend and the PyPI ``lzstring`` package
 (``pip install -e '.[bench]'``).
 
@@ -9,8 +9,6 @@ Run: python benchmarks/bench_lzstring.py
 """
 from __future__ import annotations
 
-import json
-import random
 import statistics
 import time
 from typing import Callable, Dict, Optional, Tuple
@@ -19,79 +17,23 @@ import lzstring as pypi_lzstring
 
 from livetiming.protocol import lzstring
 
-DRIVERS = [
-    "Sébastien Marchal", "João Barbosa", "Nicolás Müller",
-    "Øyvind Kjærgaard", "Frédéric Lefèvre", "Zoë O'Brien",
-    "Sergio Pérez Mendoza", "Kamui Kobayashi", "佐藤 琢磨", "Jüri Vips",
-    "Łukasz Wiśniewski", "Ayrton Ströbel",
-]
-TEAMS = [
-    "Équipe Alpine Elf", "Rebellion Racing", "Porsche Penske Motorsport",
-    "Hertz Team JOTA", "AF Corse", "United Autosports",
-]
-CARS = [
-    "Toyota GR010 Hybrid", "Ferrari 499P", "Porsche 963", "Oreca 07 Gibson",
-    "Aston Martin Vantage AMR", "Chevrolet Corvette Z06 GT3.R",
-]
-CLASSES = ["HYPERCAR", "LMP2", "LMGT3"]
-TYRES = ["Michelin Soft", "Michelin Medium", "Michelin Hard", "Goodyear Wet"]
-
 Codec = Callable[[str], str]
 
 
-def race_end_state(seed: int = 71, cars: int = 60) -> str:
-    """JSON of a race-end timing state: `cars` rows of 20 columns."""
-    rng = random.Random(seed)
+def race_end_state() -> str:
+    """The demo race's 60-car state near the end of a 6-hour race, with its
+    100 messages, as the service serialises it for compression."""
+    from livetiming.service import cycle
+    from livetiming.service.messages import default_generators
+    from bench_update_cycle import race_end_states
 
-    def timed(low: float, high: float) -> list:
-        flag = rng.choice(["pb", "sb", "", ""])
-        return [round(rng.uniform(low, high), 3), flag]
-
-    rows = []
-    for position in range(1, cars + 1):
-        rows.append([
-            str(rng.randrange(1, 999)),
-            "PIT" if rng.random() < 0.1 else "RUN",
-            rng.choice(CLASSES),
-            position,
-            " / ".join(rng.sample(DRIVERS, 3)),
-            rng.choice(TEAMS),
-            rng.choice(CARS),
-            rng.randrange(300, 390),
-            "" if position == 1 else f"{rng.uniform(0, 200):.3f}",
-            "" if position == 1 else f"{rng.uniform(0, 20):.3f}",
-            timed(30, 36),
-            timed(33, 40),
-            timed(33, 38),
-            timed(100, 110),
-            timed(98, 104),
-            rng.randrange(0, 30),
-            rng.choice(TYRES),
-            f"0{rng.randrange(2)}:{rng.randrange(60):02d}:"
-            f"{rng.randrange(60):02d}",
-            f"{rng.uniform(280, 340):.1f}",
-            f"{rng.uniform(15, 30):.1f}°C",
-        ])
-    return json.dumps({
-        "cars": rows,
-        "session": {
-            "flagState": "chequered",
-            "timeElapsed": 86400,
-            "timeRemain": 0,
-            "trackTemp": f"{rng.uniform(20, 45):.1f}°C",
-            "airTemp": f"{rng.uniform(15, 30):.1f}°C",
-            "humidity": "64%",
-        },
-        "messages": [
-            [
-                86400 - i * 60,
-                "Race Control",
-                f"Car {rng.randrange(1, 99)} – track limits at T{i % 17}",
-                "track",
-            ]
-            for i in range(110)
-        ],
-    }, ensure_ascii=False)
+    simulation, states = race_end_states(120)
+    previous = cycle.initial_state()
+    for timestamp, raw in enumerate(states):
+        update = cycle.next_state(previous, raw, default_generators(), simulation.column_spec, timestamp)
+        previous = update.state
+    previous["messages"] = (previous["messages"] * 100)[:100]  # a race end always has the full 100
+    return cycle.to_json(previous)
 
 
 def median_seconds(func: Codec, arg: str, runs: int) -> float:
