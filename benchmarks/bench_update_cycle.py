@@ -70,7 +70,8 @@ def main() -> None:
         os.environ["LIVETIMING_STATE_DIR"] = state_dir
         clock = Clock()
         clock.advance(1_700_000_000)
-        service = Replay(default_args("bench"), states, simulation, clock)
+        # analysis runs on its own thread in a service (see bench_analysis.py), so it is left out here
+        service = Replay(default_args("bench", disable_analysis=True), states, simulation, clock)
         service.publishers.append(Sink())
         service._updateAndPublishRaceState()  # warm up: first state
         cycles = []

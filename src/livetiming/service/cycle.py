@@ -64,7 +64,7 @@ def to_json(state: dict) -> str:
     raises InvalidStateError naming the offending value's path. The stdlib
     encoder is used because it measured twice as fast as simplejson here."""
     try:
-        return json.dumps(state, allow_nan=False, separators=(",", ":"), default=_number)
+        return json.dumps(state, allow_nan=False, separators=(",", ":"), default=_number, ensure_ascii=False)
     except (TypeError, ValueError) as error:
         path = _find_unserialisable(state)
         where = f" at {path}" if path else ""
