@@ -9,6 +9,8 @@ import math
 import re
 from typing import Any, List, Optional, Tuple
 
+import orjson
+
 from ..protocol.constants import MAX_MESSAGES
 from .diff import diff, patch
 from .errors import FrameError, InvalidStateError, ManifestError, PatchError
@@ -18,7 +20,6 @@ KEYFRAME_INTERVAL = 10
 """Frame index 0, 10, 20, ... is a keyframe; the others are intra-frames."""
 MANIFEST_NAME = "manifest.json"
 
-_SCAN = json.JSONDecoder().scan_once
 _FRAME_NAME = re.compile(r"^([0-9]+)(i?)\.json$")
 
 State = dict
@@ -68,17 +69,12 @@ def encode(value: Any, what: str = "state") -> bytes:
 
 def decode_frame(data: bytes, name: str) -> Frame:
     """A frame file's JSON object; FrameError naming the frame when it is not one."""
-    # Fast path: decode UTF-8 ourselves and run the C scanner directly, which
-    # saves a third of json.loads(bytes)'s time on the small intra-frames.
-    # Anything unusual (whitespace around, other encodings, errors) takes
-    # json.loads, which also words the error.
-    frame = None
+    # orjson parses frames about three times faster than the standard
+    # library, which matters for iterating long recordings; the standard
+    # library words the error when a frame is not valid JSON.
     try:
-        text = data.decode("utf-8")
-        frame, end = _SCAN(text, 0)
-        if end != len(text):
-            frame = None
-    except (ValueError, StopIteration):
+        frame = orjson.loads(data)
+    except orjson.JSONDecodeError:
         frame = None
     if frame is None:
         try:
