@@ -60,4 +60,8 @@ def js_client(url, actions, authid=None, secret=None, timeout=20) -> dict:
     result = subprocess.run(["node", str(JS / "wamp_probe.js"), json.dumps(plan)],
                             capture_output=True, text=True, timeout=timeout + 30)
     assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    # split on "\n" only: str.splitlines() also breaks at characters such as
+    # U+0085 and U+2028, which LZ-String output (inside the JSON) contains
+    lines = [line for line in result.stdout.split("\n") if line.startswith('{"joined"')]
+    assert lines, f"no result from the probe: {result.stdout[-2000:]} {result.stderr[-2000:]}"
+    return json.loads(lines[-1])

@@ -29,16 +29,10 @@ from twisted.logger import Logger
 from .. import config
 from ..protocol import RPC
 from .catalogue import Catalogue, CatalogueError, ManifestUpdate, NotAuthorisedError, ScanReport
+from .settings import component_setting, session_extra
 
 REFRESH_INTERVAL = 300.0
 ERROR_PREFIX = "livetiming.error."
-
-
-def _setting(extra: dict, key: str, env: str, default: Any) -> Any:
-    value = extra.get(key)
-    if value is None:
-        value = config.get(env)
-    return default if value is None or value == "" else value
 
 
 def _wamp_error(error: CatalogueError) -> ApplicationError:
@@ -54,7 +48,7 @@ class CatalogueSession(ApplicationSession):
     def onJoin(self, details):
         from twisted.internet import reactor
 
-        extra = self.config.extra if isinstance(self.config.extra, dict) else {}
+        extra = session_extra(self)
         self.reactor = extra.get("reactor", reactor)
         self.extra = extra
         try:
@@ -62,9 +56,9 @@ class CatalogueSession(ApplicationSession):
         except OSError as error:
             self.log.error("Cannot use the recordings directory: {error}", error=error)
             raise
-        self.refresh_interval = self._interval(_setting(extra, "refresh_interval",
+        self.refresh_interval = self._interval(component_setting(extra, "refresh_interval",
                                                         "LIVETIMING_RECORDINGS_REFRESH_INTERVAL", REFRESH_INTERVAL))
-        self.generate_analysis = bool(_setting(extra, "generate_analysis", "GENERATE_ANALYSIS", False))
+        self.generate_analysis = bool(component_setting(extra, "generate_analysis", "GENERATE_ANALYSIS", False))
         self.catalogue = yield self._in_thread(Catalogue, directory)
         self._lock = defer.DeferredLock()
         options = RegisterOptions(force_reregister=True)
@@ -172,7 +166,7 @@ class CatalogueSession(ApplicationSession):
 
     @inlineCallbacks
     def update_manifest(self, manifest: Any = None, authcode: Any = None):
-        configured = _setting(self.extra, "admin_authcode", "LIVETIMING_ADMIN_AUTHCODE", None)
+        configured = component_setting(self.extra, "admin_authcode", "LIVETIMING_ADMIN_AUTHCODE", None)
         uuid = manifest.get("uuid") if isinstance(manifest, dict) else None
         try:
             result: ManifestUpdate = yield self._exclusive(self.catalogue.update_manifest, manifest, authcode,

@@ -1,9 +1,8 @@
 """The directory: which services are live. A plain `ServiceDirectory` holds
 the manifests; `DirectorySession` is the WAMP shell that runs inside the
 router (or standalone as `livetiming-directory`)."""
-import os
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.wamp.types import PublishOptions, RegisterOptions
@@ -12,6 +11,7 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from ..protocol import RPC, Channel, MalformedMessageError, Message, MessageClass
+from .settings import component_setting, session_extra
 
 LIVENESS_INTERVAL = 10.0
 PUBLISH_INTERVAL = 60.0
@@ -69,13 +69,6 @@ class ServiceDirectory:
         return [m for m in self._services.values() if include_hidden or not m.get("hidden")]
 
 
-def _setting(extra: Optional[dict], key: str, env: str, default: float) -> float:
-    value = (extra or {}).get(key)
-    if value is None:
-        value = os.environ.get(env) or default
-    return float(value)
-
-
 class DirectorySession(ApplicationSession):
     """Registers listServices, follows CONTROL, checks liveness, publishes the listing."""
 
@@ -85,12 +78,12 @@ class DirectorySession(ApplicationSession):
     def onJoin(self, details):
         from twisted.internet import reactor
 
-        extra = self.config.extra if isinstance(self.config.extra, dict) else {}
+        extra = session_extra(self)
         self.reactor = extra.get("reactor", reactor)
-        self.liveness_interval = _setting(extra, "liveness_interval", "LIVETIMING_DIRECTORY_LIVENESS_INTERVAL",
-                                          LIVENESS_INTERVAL)
-        self.publish_interval = _setting(extra, "publish_interval", "LIVETIMING_DIRECTORY_PUBLISH_INTERVAL",
-                                         PUBLISH_INTERVAL)
+        self.liveness_interval = float(component_setting(
+            extra, "liveness_interval", "LIVETIMING_DIRECTORY_LIVENESS_INTERVAL", LIVENESS_INTERVAL))
+        self.publish_interval = float(component_setting(
+            extra, "publish_interval", "LIVETIMING_DIRECTORY_PUBLISH_INTERVAL", PUBLISH_INTERVAL))
         self.directory = ServiceDirectory()
         yield self.register(self.list_services, RPC.DIRECTORY_LISTING, options=RegisterOptions(force_reregister=True))
         yield self.subscribe(self.on_control, Channel.CONTROL)

@@ -9,14 +9,15 @@ payloads, saved atomically), so a DVR that is killed and restarted resumes
 with nothing lost that had been received."""
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from .. import config
 from ..analysis.replay import analyse_recording
 from ..recording import RecordingError, RecordingWriter
+from .settings import component_setting
 from ..atomic import write_atomically
 
 log = logging.getLogger(__name__)
@@ -237,21 +238,13 @@ class DVR:
         write_atomically(zip_path.with_suffix(".json"), json.dumps(analysis))
 
 
-def settings_from(extra: Optional[dict], env=os.environ) -> DVRSettings:
+def settings_from(extra: Optional[dict]) -> DVRSettings:
     """Settings from a component's `extra`, else the environment."""
-    from .. import config
-
     extra = extra or {}
-
-    def number(key, variable, default):
-        value = extra.get(key)
-        if value is None:
-            value = env.get(variable) or default
-        return float(value)
-
     return DVRSettings(
         recordings_dir=Path(extra.get("recordings_dir") or config.directory("LIVETIMING_RECORDINGS_DIR")),
         temp_dir=Path(extra.get("temp_dir") or config.directory("LIVETIMING_RECORDINGS_TEMP_DIR")),
-        silence_timeout=number("silence_timeout", "LIVETIMING_DVR_SILENCE_TIMEOUT", SILENCE_TIMEOUT),
-        min_duration=number("min_duration", "LIVETIMING_DVR_MIN_DURATION", MIN_DURATION),
+        silence_timeout=float(component_setting(extra, "silence_timeout", "LIVETIMING_DVR_SILENCE_TIMEOUT",
+                                                SILENCE_TIMEOUT)),
+        min_duration=float(component_setting(extra, "min_duration", "LIVETIMING_DVR_MIN_DURATION", MIN_DURATION)),
     )

@@ -3,7 +3,6 @@ CONTROL and DIRECTORY, and feeds the `DVR` core. Runs inside the router or
 standalone (`livetiming-dvr`). Malformed topics and payloads are logged and
 skipped; a failure for one service never affects the others."""
 import json
-import os
 
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.wamp.types import SubscribeOptions
@@ -15,6 +14,7 @@ from ..protocol import RPC, Channel, MalformedMessageError, Message, MessageClas
 from ..protocol.lzstring import LZStringError, decompress_from_utf16
 from .directory import InvalidManifestError, validate_manifest
 from .dvr import DVR, settings_from
+from .settings import component_setting, session_extra
 
 STATE_PREFIX = "livetiming.service."
 ANALYSIS_PREFIX = "livetiming.analysis/"
@@ -51,7 +51,7 @@ class DVRSession(ApplicationSession):
     def onJoin(self, details):
         from twisted.internet import reactor
 
-        extra = self.config.extra if isinstance(self.config.extra, dict) else {}
+        extra = session_extra(self)
         self.reactor = extra.get("reactor", reactor)
         if not hasattr(self, "dvr"):
             self.dvr = DVR(settings_from(extra))
@@ -64,7 +64,7 @@ class DVRSession(ApplicationSession):
         yield self.subscribe(self.on_listing, Channel.DIRECTORY, options=SubscribeOptions(get_retained=True))
         self._ticker = task.LoopingCall(self.tick)
         self._ticker.clock = self.reactor
-        interval = float(extra.get("tick_interval") or os.environ.get("LIVETIMING_DVR_TICK_INTERVAL") or TICK_INTERVAL)
+        interval = float(component_setting(extra, "tick_interval", "LIVETIMING_DVR_TICK_INTERVAL", TICK_INTERVAL))
         self._ticker.start(interval, now=False).addErrback(
             lambda f: self.log.failure("DVR tick loop failed", f))
         self.ask_directory()
