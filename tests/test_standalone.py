@@ -99,3 +99,14 @@ def test_resume_from_saved_state_reuses_uuid(demo, processes, tmp_path):
     resumed = processes([command("livetiming-service"), "demo", "--cars", "20",
                          "-s", str(tmp_path / "state" / f"{uuid}.json")])
     assert resumed.wait_for(STARTUP, stream="stderr").group(1) == uuid
+
+
+def test_standalone_flag_wins_over_a_configured_router(processes, service_env):
+    process = processes([command("livetiming-service"), "demo", "--standalone"],
+                        env={"LIVETIMING_ROUTER": "ws://127.0.0.1:9/ws", "LIVETIMING_SHARED_SECRET": "x"})
+    port = int(process.wait_for(STARTUP, stream="stderr").group(2))
+    client = connect(port)
+    try:
+        assert receive(client)[0] == "livetiming.control"
+    finally:
+        client.close()
