@@ -111,3 +111,73 @@ def test_a_restarted_dvr_resumes_in_progress_recordings(tmp_path):
         seconds = reader.frames
     assert seconds[:400] == list(range(T0, T0 + 400)) and len(seconds) == 700
     assert json.loads(zip_path.with_suffix(".json").read_text())["driver"] == {"7": ["Ann"]}
+
+
+def test_a_failed_finish_keeps_the_frames_and_recording_goes_on(dvr, tmp_path, monkeypatch):
+    from livetiming.recording import RecordingError, RecordingWriter
+    dvr.on_manifest(manifest(), T0)
+    feed(dvr, "svc", T0, 650)
+    original = RecordingWriter.finalise
+
+    def disk_full(self, path):
+        raise RecordingError("disk full")
+
+    monkeypatch.setattr(RecordingWriter, "finalise", disk_full)
+    assert dvr.tick(T0 + 650 + 600) == []
+    assert (tmp_path / "tmp" / "svc" / "manifest.json").exists()
+    monkeypatch.setattr(RecordingWriter, "finalise", original)
+    feed(dvr, "svc", T0 + 2000, 10)  # the service is back: the same directory is carried on with
+    zip_path = dvr.tick(T0 + 2010 + 600)[0]
+    assert sorted(p.name for p in (tmp_path / "rec").iterdir()) == ["svc.json", "svc.zip"]
+    with RecordingReader(zip_path) as reader:
+        assert reader.frame_count == 660
+
+
+def test_an_analysis_failure_still_keeps_the_recording(dvr, tmp_path):
+    dvr.on_manifest(manifest(colSpec=[5]), T0)  # the offline analyser cannot read this colSpec
+    feed(dvr, "svc", T0, 650)
+    assert dvr.tick(T0 + 650 + 600) == [tmp_path / "rec" / "svc.zip"]
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_dvr_killed_while_finishing_does_not_make_a_duplicate(tmp_path):
+    import json as json_module
+    from livetiming.orchestration.dvr import FINISHING_FILE
+    settings = DVRSettings(tmp_path / "rec", tmp_path / "tmp", silence_timeout=600, min_duration=600)
+    first = DVR(settings)
+    first.on_manifest(manifest(), T0)
+    feed(first, "svc", T0, 650)
+    recording = first.recordings["svc"]
+    # what finish() does up to the ZIP, then the process dies
+    (recording.directory / FINISHING_FILE).write_text(json_module.dumps({"zip": "svc.zip", "last_frame": T0 + 649}))
+    recording.writer.finalise(tmp_path / "rec" / "svc.zip")
+    recording.writer.close()
+
+    second = DVR(settings)
+    assert second.resume_all(T0 + 700) == []
+    assert sorted(p.name for p in (tmp_path / "rec").iterdir()) == ["svc.json", "svc.zip"]
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_later_recordings_of_a_service_keep_its_unchanged_analysis(dvr, tmp_path):
+    dvr.on_manifest(manifest(), T0)
+    dvr.on_analysis("svc", "static", {"7": ["GT3", "Team", "Car"]}, T0)  # before the first state
+    feed(dvr, "svc", T0, 650)
+    dvr.on_analysis("svc", "driver", {"7": ["Ann"]}, T0 + 10)
+    dvr.on_manifest(manifest(description="Race 2"), T0 + 700)
+    feed(dvr, "svc", T0 + 700, 650)
+    dvr.on_analysis("svc", "session", {"currentTimestamp": T0 + 1349, "flagStats": [], "leaderLap": 1}, T0 + 1349)
+    zip_path = dvr.tick(T0 + 1349 + 600)[0]
+    analysis = json.loads(zip_path.with_suffix(".json").read_text())
+    assert zip_path.name == "svc_1.zip"
+    assert analysis["static"] == {"7": ["GT3", "Team", "Car"]} and analysis["driver"] == {"7": ["Ann"]}
+
+
+def test_service_clocks_cannot_make_frames_unwritable(dvr, tmp_path):
+    dvr.on_manifest(manifest(), T0)
+    dvr.on_state("svc", T0 + 3600, state(0), now=T0)  # an hour ahead: recorded at the DVR's time
+    dvr.on_state("svc", T0 + 1, state(1), now=T0 + 1)
+    dvr.on_state("svc", T0 - 5, state(2), now=T0 + 2)  # went backwards: recorded as the last frame
+    dvr.on_state("svc", T0 + 3, state(3), now=T0 + 3)
+    assert dvr.recordings["svc"].writer.frame_count == 3
+    assert dvr.recordings["svc"].writer.last_frame == T0 + 3

@@ -108,11 +108,17 @@ class CatalogueSession(ApplicationSession):
         """Rescan the index (and create missing analyses); errors are logged,
         never stop the loop."""
         try:
-            report = yield self._exclusive(self.catalogue.refresh)
+            yield self._refresh()
         except OSError as error:
             self.log.error("Cannot refresh the recordings index in {directory}: {error}",
                            directory=str(self.catalogue.directory), error=error.strerror or str(error))
-            return
+        except Exception:
+            self.log.failure("Refreshing the recordings index in {directory} failed",
+                             directory=str(self.catalogue.directory))
+
+    @inlineCallbacks
+    def _refresh(self):
+        report = yield self._exclusive(self.catalogue.refresh)
         self._log_report(report)
         if not self.generate_analysis:
             return

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 
 from .. import config
 from ..analysis.replay import analyse_recording
-from ..recording import RecordingError, RecordingWriter
+from ..recording import RecordingError, RecordingReader, RecordingWriter
 from .settings import component_setting
 from ..atomic import write_atomically
 
@@ -26,6 +26,9 @@ SILENCE_TIMEOUT = 600.0
 MIN_DURATION = 600.0
 ANALYSIS_FILE = "analysis.json"
 ANALYSIS_SAVE_INTERVAL = 10.0
+FINISHING_FILE = "finishing.json"
+CLOCK_TOLERANCE = 60.0
+"""A state stamped further than this from the DVR's clock is recorded at the DVR's time."""
 PER_CAR_KEYS = ("lap", "stint", "car_messages")
 UUID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -74,6 +77,9 @@ class DVR:
         self.settings = settings
         self.manifests: Dict[str, dict] = {}
         self.recordings: Dict[str, ServiceRecording] = {}
+        # The latest analysis of every service, v1-shaped: a new recording of
+        # a service starts from it, since unchanged keys are not re-published.
+        self.latest_analysis: Dict[str, Dict[str, dict]] = {}
         settings.recordings_dir.mkdir(parents=True, exist_ok=True)
         settings.temp_dir.mkdir(parents=True, exist_ok=True)
 
@@ -84,6 +90,8 @@ class DVR:
         given a fresh silence window (they finish normally if the service is gone)."""
         resumed = []
         for directory in sorted(p for p in self.settings.temp_dir.iterdir() if p.is_dir()):
+            if self._complete_interrupted_finish(directory):
+                continue
             try:
                 writer = RecordingWriter.resume(directory)
             except RecordingError as error:
@@ -97,6 +105,27 @@ class DVR:
             resumed.append(uuid)
             log.info("Resumed recording of %s (%d frames)", uuid, writer.frame_count)
         return resumed
+
+    def _complete_interrupted_finish(self, directory: Path) -> bool:
+        """A DVR killed while finishing leaves a marker: if its ZIP was written,
+        complete the analysis file and drop the directory (no duplicate `_1`)."""
+        marker = directory / FINISHING_FILE
+        if not marker.exists():
+            return False
+        try:
+            target = json.loads(marker.read_text(encoding="utf-8"))
+            zip_path = self.settings.recordings_dir / target["zip"]
+            with RecordingReader(zip_path) as finished:
+                if finished.last_frame != target["last_frame"]:
+                    return False
+        except (OSError, ValueError, KeyError, TypeError, RecordingError):
+            marker.unlink(missing_ok=True)  # the ZIP was not written: finish again later
+            return False
+        if not zip_path.with_suffix(".json").exists():
+            self._write_analysis(zip_path, self._load_analysis(directory), None)
+        RecordingWriter.resume(directory).discard()
+        log.info("Completed the interrupted finish of %s", zip_path)
+        return True
 
     def _load_analysis(self, directory: Path) -> Dict[str, dict]:
         path = directory / ANALYSIS_FILE
@@ -130,30 +159,42 @@ class DVR:
 
     def on_state(self, uuid: str, timestamp: float, state: dict, now: float) -> bool:
         """Record one state; False when its manifest is not known yet (the
-        shell then asks the directory and the state is dropped)."""
+        shell then asks the directory and the state is dropped). A service
+        clock far off ours, or going backwards, never makes frames unwritable."""
         recording = self.recordings.get(uuid)
         if recording is None:
             manifest = self.manifests.get(uuid)
             if manifest is None:
                 return False
             recording = self._start(uuid, manifest, now)
+        if abs(timestamp - now) > CLOCK_TOLERANCE:
+            timestamp = now
+        last = recording.writer.last_frame
+        if last is not None and timestamp < last:
+            log.warning("State of %s stamped %s, before its last frame %s: recorded as that frame", uuid,
+                        timestamp, last)
+            timestamp = last
         recording.writer.write_frame(timestamp, state)
         recording.last_seen = now
         return True
 
     def on_analysis(self, uuid: str, key: str, payload, now: float) -> None:
+        merge_analysis(self.latest_analysis.setdefault(uuid, {}), key, payload)
         recording = self.recordings.get(uuid)
-        if recording is None:
-            return
-        merge_analysis(recording.analysis, key, payload)
-        recording.analysis_dirty = True
+        if recording is not None:
+            merge_analysis(recording.analysis, key, payload)
+            recording.analysis_dirty = True
 
     def _start(self, uuid: str, manifest: dict, now: float) -> ServiceRecording:
         if not UUID_PATTERN.match(uuid):
             raise ValueError(f"unusable service uuid {uuid!r}")
         directory = self.settings.temp_dir / uuid
-        writer = RecordingWriter(directory, manifest)
+        if (directory / "manifest.json").exists():  # left by a finish that failed: carry on with it
+            writer = RecordingWriter.resume(directory, manifest)
+        else:
+            writer = RecordingWriter(directory, manifest)
         recording = ServiceRecording(uuid, directory, writer, last_seen=now)
+        recording.analysis = json.loads(json.dumps(self.latest_analysis.get(uuid, {})))
         self.recordings[uuid] = recording
         log.info("Recording %s (%s - %s)", uuid, manifest.get("name"), manifest.get("description"))
         return recording
@@ -164,12 +205,15 @@ class DVR:
         """Save dirty analysis now and then; finish services silent for too long."""
         finished = []
         for uuid, recording in list(self.recordings.items()):
-            if now - recording.last_seen >= self.settings.silence_timeout:
-                path = self.finish(uuid)
-                if path is not None:
-                    finished.append(path)
-            elif recording.analysis_dirty and now - recording.analysis_saved >= ANALYSIS_SAVE_INTERVAL:
-                self._save_analysis(recording, now)
+            try:
+                if now - recording.last_seen >= self.settings.silence_timeout:
+                    path = self.finish(uuid)
+                    if path is not None:
+                        finished.append(path)
+                elif recording.analysis_dirty and now - recording.analysis_saved >= ANALYSIS_SAVE_INTERVAL:
+                    self._save_analysis(recording, now)
+            except Exception:
+                log.exception("DVR housekeeping of %s failed", uuid)
         return finished
 
     def _save_analysis(self, recording: ServiceRecording, now: float) -> None:
@@ -188,9 +232,19 @@ class DVR:
     # --- finishing -------------------------------------------------------------------
 
     def finish(self, uuid: str) -> Optional[Path]:
-        """Finalise (or discard) one recording; returns the ZIP when kept."""
+        """Finalise (or discard) one recording; returns the ZIP when kept. If
+        that fails, the in-progress directory stays and is carried on with."""
         recording = self.recordings.pop(uuid)
-        writer = recording.writer
+        try:
+            return self._finish(recording)
+        except Exception:
+            log.exception("Finishing the recording of %s failed; its frames stay in %s", uuid,
+                          recording.directory)
+            recording.writer.close()
+            return None
+
+    def _finish(self, recording: ServiceRecording) -> Optional[Path]:
+        uuid, writer = recording.uuid, recording.writer
         manifest = writer.manifest
         if manifest.get("doNotRecord"):
             log.info("Discarding recording of %s: the service asked not to be recorded", uuid)
@@ -203,8 +257,10 @@ class DVR:
         zip_path, recorded_uuid = self._target(uuid)
         if recorded_uuid != uuid:
             writer.update_manifest({**manifest, "uuid": recorded_uuid})
+        write_atomically(recording.directory / FINISHING_FILE,
+                         json.dumps({"zip": zip_path.name, "last_frame": writer.last_frame}), fsync=True)
         writer.finalise(zip_path)
-        self._write_analysis_file(recording, zip_path, recorded_uuid)
+        self._write_analysis(zip_path, recording.analysis, writer)
         writer.discard()
         log.info("Finished recording of %s: %s (%d frames, %d s)", uuid, zip_path, writer.frame_count,
                  writer.duration)
@@ -220,22 +276,28 @@ class DVR:
             n += 1
         return directory / f"{uuid}_{n}.zip", f"{uuid}:{n}"
 
-    def _write_analysis_file(self, recording: ServiceRecording, zip_path: Path, recorded_uuid: str) -> None:
+    def _write_analysis(self, zip_path: Path, analysis: Dict[str, dict],
+                        writer: Optional[RecordingWriter]) -> None:
         """From the analysis messages seen, plus manifest and final state; a
-        service that published no analysis gets the offline analysis instead."""
-        writer = recording.writer
-        if recording.analysis:
-            analysis = {key: recording.analysis.get(key, {}) for key in
+        service that published none gets the offline analysis instead. A
+        failure is logged: the recording matters more (the catalogue can
+        create the analysis file later)."""
+        try:
+            if analysis and writer is not None:
+                data = {key: analysis.get(key, {}) for key in
                         ("static", "driver", "messages", "session", "lap", "stint", "car_messages")}
-            if not analysis["messages"]:
-                analysis["messages"] = {"messages": []}
-            service = {**writer.manifest, "uuid": recorded_uuid, "startTime": writer.start_time,
-                       "duration": float(writer.duration)}
-            analysis["service"] = service
-            analysis["state"] = writer.state
-        else:
-            analysis = analyse_recording(zip_path)
-        write_atomically(zip_path.with_suffix(".json"), json.dumps(analysis))
+                if not data["messages"]:
+                    data["messages"] = {"messages": []}
+                manifest = writer.manifest
+                recorded_uuid = manifest["uuid"]
+                data["service"] = {**manifest, "uuid": recorded_uuid, "startTime": writer.start_time,
+                                   "duration": float(writer.duration)}
+                data["state"] = writer.state
+            else:
+                data = analyse_recording(zip_path)
+            write_atomically(zip_path.with_suffix(".json"), json.dumps(data), fsync=True)
+        except Exception:
+            log.exception("Could not write the analysis file of %s", zip_path)
 
 
 def settings_from(extra: Optional[dict]) -> DVRSettings:

@@ -56,18 +56,20 @@ class DVRSession(ApplicationSession):
         if not hasattr(self, "dvr"):
             self.dvr = DVR(settings_from(extra))
             self.dvr.resume_all(self.reactor.seconds())
-        yield self.subscribe(self.on_state, STATE_PREFIX,
-                             options=SubscribeOptions(match="prefix", details=True, get_retained=True))
-        yield self.subscribe(self.on_analysis, ANALYSIS_PREFIX,
-                             options=SubscribeOptions(match="prefix", details=True))
+        # Manifests first: a retained state must not reach a resumed recording
+        # before we know whether its service started a new session meanwhile.
         yield self.subscribe(self.on_control, Channel.CONTROL)
         yield self.subscribe(self.on_listing, Channel.DIRECTORY, options=SubscribeOptions(get_retained=True))
+        yield self.ask_directory()
+        yield self.subscribe(self.on_analysis, ANALYSIS_PREFIX,
+                             options=SubscribeOptions(match="prefix", details=True, get_retained=True))
+        yield self.subscribe(self.on_state, STATE_PREFIX,
+                             options=SubscribeOptions(match="prefix", details=True, get_retained=True))
         self._ticker = task.LoopingCall(self.tick)
         self._ticker.clock = self.reactor
         interval = float(component_setting(extra, "tick_interval", "LIVETIMING_DVR_TICK_INTERVAL", TICK_INTERVAL))
         self._ticker.start(interval, now=False).addErrback(
             lambda f: self.log.failure("DVR tick loop failed", f))
-        self.ask_directory()
         self.log.info("DVR ready: recording to {path}", path=self.dvr.settings.recordings_dir)
 
     def onLeave(self, details):

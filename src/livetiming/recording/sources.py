@@ -43,7 +43,9 @@ class ZipSource:
             self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         except FileNotFoundError:
             raise RecordingError(f"{self.path}: no such file") from None
-        except zipfile.BadZipFile as error:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, UnicodeDecodeError,
+                ValueError, EOFError) as error:
+            # a damaged ZIP can fail in any of these ways inside zipfile
             raise RecordingError(f"{self.path}: not a recording (not a valid ZIP file: "
                                  f"{error})") from None
         except OSError as error:
