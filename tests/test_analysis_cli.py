@@ -80,3 +80,16 @@ def test_progress_bar_on_a_terminal(tmp_path):
         os.close(primary)
     text = output.decode("utf-8", "replace")
     assert "analysing" in text and "2875/2875" in text and "frames/s" in text
+
+
+def test_unanalysable_content_and_index_json_are_refused(tmp_path):
+    from livetiming.recording import RecordingWriter
+    writer = RecordingWriter(tmp_path / "work", {"uuid": "x", "name": "n", "colSpec": 5})
+    for i in range(3):
+        writer.write_frame(1_700_000_000 + i, {"cars": [["1", "RUN"]], "session": {"flagState": "green"},
+                                               "messages": [], "highlight": []})
+    writer.finalise(tmp_path / "index.zip")
+    result = run(tmp_path / "index.zip", "-q")  # the default output would be the catalogue's index.json
+    assert result.returncode == 2 and "would overwrite" in result.stderr
+    result = run(tmp_path / "index.zip", "-q", "-o", tmp_path / "out.json")
+    assert result.returncode == 2 and "cannot be analysed" in result.stderr and "Traceback" not in result.stderr

@@ -33,8 +33,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not recording.exists():
         return fail(PROG, f"{recording} does not exist")
     target = output_path(recording, args.output)
-    if target.resolve() == recording.resolve():
-        return fail(PROG, "the output would overwrite the recording; choose another with -o")
+    if target.resolve() == recording.resolve() or (args.output is None and target.name == "index.json"):
+        return fail(PROG, f"the output would overwrite {target}; choose another with -o")
     show_progress = not args.quiet and sys.stderr.isatty()
     try:
         if show_progress:
@@ -43,6 +43,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             analysis = analyse_recording(recording)
     except RecordingError as error:
         return fail(PROG, str(error))
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        # the recording reads, but its content is not timing data the analyser understands
+        return fail(PROG, f"{recording} cannot be analysed: {type(error).__name__}: {error}")
     except KeyboardInterrupt:
         return fail(PROG, "interrupted; nothing written", 130)
     try:

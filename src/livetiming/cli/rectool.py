@@ -102,7 +102,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         json.dump(info, sys.stdout, indent=2)
         print()
         return 0
-    columns = info["manifest"].get("colSpec") or []
+    columns = info["manifest"].get("colSpec")
+    columns = columns if isinstance(columns, list) else []
     lines = [
         ("file", f"{info['path']}" + (" (in progress)" if info["inProgress"] else "")),
         ("name", info["name"]),
