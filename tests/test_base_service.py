@@ -296,3 +296,28 @@ def test_a_corrupt_analysis_file_is_reported_and_analysis_starts_empty(make, tmp
     service.start()
     assert any(e.get("log_level") == LogLevel.error and "brokenuuid.json" in str(e.get("path")) for e in log_events)
     assert result_of(service.requestAnalysisData())["driver"] == {"7": ["Ann"]}
+
+
+def test_a_manifest_the_plugin_cannot_build_yet_is_retried(make, log_events):
+    service, clock, recorder = make()
+    service.getDefaultDescription = lambda: service.data["session"]  # upstream data not fetched yet
+    service.data = None
+    service.start()
+    assert recorder.of_class(MessageClass.SERVICE_REGISTRATION) == []
+    assert service.calls == 1  # polling started all the same
+    service.data = {"session": "Qualifying"}
+    clock.advance(5)
+    (_, manifest), = recorder.of_class(MessageClass.SERVICE_REGISTRATION)
+    assert manifest.payload["description"] == "Qualifying"
+
+
+def test_a_push_plugin_stop_returns_the_analysis_save(service_env):
+    from livetiming.service.due_publisher import DuePublisher
+
+    class Push(DuePublisher, Plugin):
+        pass
+
+    clock = Clock()
+    service = Push(default_args("push"), reactor=clock)
+    service.start()
+    assert service.stop() is not None  # the shutdown trigger waits for this Deferred

@@ -62,3 +62,21 @@ def test_port_in_use_is_a_clear_error(service_env):
         result = run("demo", env={"LIVETIMING_STANDALONE_PORT": str(busy.getsockname()[1])})
     assert result.returncode == 1
     assert "cannot listen on port" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, env, text", [
+    (["demo"], {"LIVETIMING_STANDALONE_PORT": "70000"}, "between 0 and 65535"),
+    (["demo", "-s", "/tmp/race 1.json"], {}, "the file's name is the service uuid"),
+    (["demo"], {"LIVETIMING_ROUTER": "ws://127.0.0.1:9/ws", "LIVETIMING_SHARED_SECRET": ""},
+     "LIVETIMING_SHARED_SECRET is not"),
+])
+def test_environment_mistakes_exit_2_before_the_plugin_starts(service_env, tmp_path, args, env, text):
+    (tmp_path / "a-file").write_text("")
+    env = {**env, "LIVETIMING_ANALYSIS_DIR": str(tmp_path / "analysis")}
+    assert_usage_error(run(*args, env=env), text)
+
+
+def test_an_unusable_data_directory_exits_2(service_env, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    assert_usage_error(run("demo", env={"LIVETIMING_ANALYSIS_DIR": str(tmp_path / "a-file" / "x")}),
+                       "LIVETIMING_ANALYSIS_DIR cannot be used")

@@ -207,3 +207,16 @@ def test_standalone_directory_reinitialises_services(network):
     assert "error" not in result
     assert network["uuid"] in json.dumps(result["result"])
     directory.stop()
+
+
+@pytest.mark.parametrize("args, env, text", [
+    (["--port", "70000"], {}, "between 1 and 65535"),
+    (["--port", "abc"], {}, "not a port number"),
+    (["--print-config"], {"LIVETIMING_ROUTER_PORT": "abc"}, "LIVETIMING_ROUTER_PORT"),
+    (["--print-config"], {"LIVETIMING_DIRECTORY_LIVENESS_INTERVAL": "ten"}, "not a number of seconds"),
+    (["--interface", "nope.invalid"], {}, "not an address of this machine"),
+])
+def test_router_usage_errors(tmp_path, args, env, text):
+    result = subprocess.run([command("livetiming-router"), *args, "--cbdir", str(tmp_path)], capture_output=True,
+                            text=True, timeout=60, env={**__import__("os").environ, **router_env(tmp_path, **env)})
+    assert result.returncode == 2 and text in result.stderr and "Traceback" not in result.stderr

@@ -193,3 +193,69 @@ def test_real_http_fetch_and_http_errors(http_server):
     report = json.loads(result.stdout)
     assert report["results"] == [{"cars": 3}]
     assert report["failures"] >= 2  # 503s count as failures and are retried with back-off
+
+
+def test_backoff_never_overflows_with_a_float_interval():
+    fetcher = Fetcher("u", print, 5.0, reactor=Clock(), max_backoff=300)
+    fetcher.failures = 5000
+    assert fetcher.next_delay() == 300
+
+
+def test_a_fetch_in_flight_across_stop_and_start_is_ignored():
+    clock, got, pending = Clock(), [], []
+
+    def fetch(url):
+        pending.append(defer.Deferred())
+        return pending[-1]
+
+    fetcher = Fetcher("u", got.append, 10, reactor=clock, fetch=fetch)
+    fetcher.start()
+    fetcher.stop()
+    fetcher.start()
+    pending[0].callback(b"late")
+    assert got == [] and len(clock.getDelayedCalls()) == 0
+    pending[1].callback(b"fresh")
+    assert got == ["fresh"] and len(clock.getDelayedCalls()) == 1
+
+
+def test_an_upstream_that_never_answers_times_out_and_backs_off():
+    import socket
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        script = textwrap.dedent(f'''
+            from twisted.internet import reactor
+            from livetiming.service.fetcher import Fetcher
+            fetcher = Fetcher("http://127.0.0.1:{silent.getsockname()[1]}/", print, 0.2, timeout=0.5)
+            def report():
+                print("failures", fetcher.failures)
+                reactor.stop()
+            reactor.callWhenRunning(fetcher.start)
+            reactor.callLater(3, report)
+            reactor.run()
+        ''')
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split("failures")[-1]) >= 2
+
+
+def test_standalone_server_skips_closing_clients():
+    from livetiming.protocol import Message, MessageClass
+    from livetiming.service.standalone import StandaloneServer
+
+    class Client:
+        STATE_OPEN, STATE_CLOSING = 1, 2
+
+        def __init__(self, state):
+            self.state, self.sent = state, []
+
+        def sendMessage(self, payload, isBinary=False):
+            if self.state != self.STATE_OPEN:
+                raise ConnectionError("not open")
+            self.sent.append(payload)
+
+    server = StandaloneServer(lambda: [])
+    closing, open_client = Client(Client.STATE_CLOSING), Client(Client.STATE_OPEN)
+    server.clients = [closing, open_client]
+    server.publish("livetiming.control", Message(MessageClass.SERVICE_REGISTRATION, {}, date=1))
+    assert closing.sent == [] and len(open_client.sent) == 1

@@ -1,5 +1,6 @@
 """`livetiming-service <plugin> [options]`: run a timing-service plugin."""
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 from twisted.internet.error import CannotListenError
@@ -10,9 +11,10 @@ from ..service.discovery import PluginError, UnknownPluginError, load_plugin
 from ..service.options import build_parser
 from ..recording import RecordingError
 from ..service.persistence import StateFileError
-from ..service.router import RouterPublisher, RouterURLError
+from ..service.options import UUID_PATTERN
+from ..service.router import RouterPublisher, RouterURLError, transport_for
 from ..service.standalone import StandaloneServer, announce
-from .errors import FAILURE, fail
+from .errors import FAILURE, USAGE_ERROR, fail
 
 PROG = "livetiming-service"
 
@@ -30,6 +32,9 @@ def parse(argv: List[str]):
         args, extra = parser.parse_known_args(argv)
     if args.uuid and args.initial_state:
         parser.error("--uuid and -s/--initial-state both set the uuid; give one")
+    if args.initial_state and not UUID_PATTERN.match(Path(args.initial_state).stem):
+        parser.error(f"-s {args.initial_state}: the file's name is the service uuid, so it may only hold "
+                     "letters, digits, '-' and '_' (e.g. 0123abcd.json)")
     return service_class, args, extra
 
 
@@ -45,34 +50,71 @@ def main(argv: Optional[List[str]] = None) -> int:
     except PluginError as error:
         return fail(PROG, str(error), FAILURE)
 
+    # Everything the environment can get wrong is checked before the plugin
+    # is built (it may start fetching) and before -r creates any file.
+    try:
+        router = None if args.standalone else config.get("LIVETIMING_ROUTER")
+        if router:
+            secret = config.get("LIVETIMING_SHARED_SECRET")
+            if not secret:
+                raise ConfigurationError("LIVETIMING_ROUTER is set but LIVETIMING_SHARED_SECRET is not")
+            transport_for(router)
+        else:
+            port = port_number("LIVETIMING_STANDALONE_PORT")
+        for name in ("LIVETIMING_STATE_DIR", "LIVETIMING_ANALYSIS_DIR", "LIVETIMING_LOG_DIR"):
+            try:
+                config.directory(name)
+            except OSError as error:
+                raise ConfigurationError(f"{name} cannot be used: {error.strerror or error}") from None
+    except (ConfigurationError, RouterURLError) as error:
+        return fail(PROG, str(error))
+
     from twisted.internet import reactor
 
     start_logging(args.plugin, verbose=args.verbose, debug=args.debug)
     try:
         service = service_class(args, extra)
-        service.open_recording()
-    except (StateFileError, RecordingError) as error:
+    except StateFileError as error:
         return fail(PROG, str(error))
     except Exception as error:
         from twisted.logger import Logger
         Logger().failure("Plugin {plugin} failed to start", plugin=args.plugin)
         return fail(PROG, f"plugin '{args.plugin}' failed to start: {type(error).__name__}: {error}", FAILURE)
 
-    router = config.get("LIVETIMING_ROUTER")
-    if router and not args.standalone:
-        return run_router_mode(service, router, reactor)
-    return run_standalone(service, reactor)
+    if router:
+        return run_router_mode(service, router, secret, reactor)
+    return run_standalone(service, port, reactor)
 
 
-def run_router_mode(service, url: str, reactor) -> int:
-    """Join the master router with WAMP-CRA and publish there until signalled."""
-    secret = config.get("LIVETIMING_SHARED_SECRET")
-    if not secret:
-        return fail(PROG, "LIVETIMING_ROUTER is set but LIVETIMING_SHARED_SECRET is not")
+class ConfigurationError(Exception):
+    """A setting in the environment (or livetiming.env) is unusable."""
+
+
+def port_number(name: str) -> int:
+    value = config.get(name)
     try:
-        publisher = RouterPublisher(service, url, config.get("LIVETIMING_AUTH_ID"), secret)
-    except RouterURLError as error:
-        return fail(PROG, str(error))
+        port = int(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} is not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigurationError(f"{name} must be between 0 and 65535, not {port}")
+    return port
+
+
+def open_recording(service) -> bool:
+    try:
+        service.open_recording()
+        return True
+    except RecordingError as error:
+        fail(PROG, str(error))
+        return False
+
+
+def run_router_mode(service, url: str, secret: str, reactor) -> int:
+    """Join the master router with WAMP-CRA and publish there until signalled."""
+    publisher = RouterPublisher(service, url, config.get("LIVETIMING_AUTH_ID"), secret)
+    if not open_recording(service):
+        return USAGE_ERROR
     service.publishers.append(publisher)
     service.log.info("Service {uuid} ({cls}) publishing to {url}", uuid=service.uuid,
                      cls=service._getServiceClass(), url=url)
@@ -84,16 +126,15 @@ def run_router_mode(service, url: str, reactor) -> int:
     return 0
 
 
-def run_standalone(service, reactor) -> int:
+def run_standalone(service, port: int, reactor) -> int:
     """Attach the WebSocket server, announce it on stderr, run until signalled."""
     server = StandaloneServer(service.snapshot)
-    port_setting = config.get("LIVETIMING_STANDALONE_PORT")
     try:
-        port = server.listen(reactor, int(port_setting), config.get("LIVETIMING_STANDALONE_INTERFACE"))
-    except ValueError:
-        return fail(PROG, f"LIVETIMING_STANDALONE_PORT is not a port number: {port_setting!r}")
+        port = server.listen(reactor, port, config.get("LIVETIMING_STANDALONE_INTERFACE"))
     except CannotListenError as error:
-        return fail(PROG, f"cannot listen on port {port_setting}: {error.socketError}", FAILURE)
+        return fail(PROG, f"cannot listen on port {port}: {error.socketError}", FAILURE)
+    if not open_recording(service):
+        return USAGE_ERROR
     service.publishers.append(server)
     # Announce once the reactor runs: its signal handlers are in place by then,
     # so a client that reacts to the line with SIGTERM gets a clean stop.

@@ -24,6 +24,8 @@ from .messages import default_generators
 
 MANIFEST_MIN_INTERVAL = 1.0
 """publishManifest() sends at most once a second; later calls are coalesced."""
+MANIFEST_RETRY = 5.0
+"""A manifest the plugin cannot build yet (data not fetched) is tried again after this."""
 
 
 class AbstractService:
@@ -118,6 +120,13 @@ class BaseService(AbstractService):
     def manifest(self) -> dict:
         return self._createServiceManifest()
 
+    def _manifest_or_none(self):
+        """The manifest, or None while the plugin cannot build it yet."""
+        try:
+            return self.manifest
+        except Exception:
+            return None
+
     def publishManifest(self) -> None:
         """Announce (or re-announce) this service; rate limited to once a second."""
         now = self.reactor.seconds()
@@ -126,8 +135,14 @@ class BaseService(AbstractService):
                 delay = MANIFEST_MIN_INTERVAL - (now - self._last_manifest_time)
                 self._pending_manifest = self.reactor.callLater(delay, self.publishManifest)
             return
+        try:
+            message = self.manifest_message()
+        except Exception:
+            self.log.failure("The plugin's manifest cannot be built yet; trying again in {delay}s",
+                             delay=MANIFEST_RETRY)
+            self._pending_manifest = self.reactor.callLater(MANIFEST_RETRY, self.publishManifest)
+            return
         self._last_manifest_time = now
-        message = self.manifest_message()
         if self.analyser is not None:
             self.analyser.set_manifest(message.payload)
         if self.recorder is not None:
@@ -250,11 +265,15 @@ class BaseService(AbstractService):
     def start(self) -> None:
         """Begin analysing and polling (when auto_poll) after the publishers are attached."""
         if not getattr(self.args, "disable_analysis", False) and self.analyser is None:
-            self.analyser = LiveAnalysis(
-                self.uuid, self.manifest, self._publish, self.reactor,
-                state_file=config.directory("LIVETIMING_ANALYSIS_DIR") / f"{self.uuid}.json",
-                key_interval=self.getPollInterval())
-            self.analyser.start()
+            try:
+                self.analyser = LiveAnalysis(
+                    self.uuid, self._manifest_or_none(), self._publish, self.reactor,
+                    state_file=config.directory("LIVETIMING_ANALYSIS_DIR") / f"{self.uuid}.json",
+                    key_interval=self.getPollInterval())
+                self.analyser.start()
+            except Exception:
+                self.log.failure("The analyser could not start; the service runs without analysis")
+                self.analyser = None
         self.publishManifest()
         if self.auto_poll:
             self._poller = task.LoopingCall(self._updateAndPublishRaceState)

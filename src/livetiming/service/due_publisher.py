@@ -37,6 +37,6 @@ class DuePublisher:
         super().start()
         self.start_due_publisher()
 
-    def stop(self) -> None:
+    def stop(self):
         self.stop_due_publisher()
-        super().stop()
+        return super().stop()  # a Deferred while the analysis is saved: shutdown waits for it

@@ -22,6 +22,7 @@ def http_get(url: str, reactor=None, headers: Optional[dict] = None, timeout: fl
     request_headers = Headers({k.encode(): [v.encode()] for k, v in (headers or {}).items()})
     request_headers.setRawHeaders(b"user-agent", [b"livetiming-core"])
     d = agent.request(b"GET", url.encode("utf-8"), request_headers)
+    d.addTimeout(timeout, reactor)  # an upstream that accepts and never answers is a failure too
 
     def check(response):
         if not 200 <= response.code < 300:
@@ -53,7 +54,7 @@ class Fetcher:
     log = Logger()
 
     def __init__(self, url: str, callback: Callable, interval: float, reactor=None,
-                 fetch: Optional[Callable] = None, max_backoff: float = MAX_BACKOFF):
+                 fetch: Optional[Callable] = None, max_backoff: float = MAX_BACKOFF, timeout: float = 30):
         if reactor is None:
             from twisted.internet import reactor
         self.url = url
@@ -62,16 +63,19 @@ class Fetcher:
         self.reactor = reactor
         self.max_backoff = max_backoff
         self.failures = 0
-        self._fetch = fetch or (lambda url: http_get(url, self.reactor))
+        self._fetch = fetch or (lambda url: http_get(url, self.reactor, timeout=timeout))
         self._call = None
         self.running = False
+        self._generation = 0  # a fetch from before a stop() must not deliver or reschedule
 
     def start(self) -> None:
         self.running = True
+        self._generation += 1
         self._run()
 
     def stop(self) -> None:
         self.running = False
+        self._generation += 1
         if self._call is not None and self._call.active():
             self._call.cancel()
 
@@ -79,7 +83,7 @@ class Fetcher:
         """interval while healthy; interval × 2^failures (capped) while failing."""
         if self.failures == 0:
             return self.interval
-        return min(self.interval * (2 ** self.failures), max(self.max_backoff, self.interval))
+        return min(self.interval * (2 ** min(self.failures, 32)), max(self.max_backoff, self.interval))
 
     def decode(self, body: bytes):
         return body.decode("utf-8", errors="replace")
@@ -87,25 +91,30 @@ class Fetcher:
     def _run(self) -> None:
         if not self.running:
             return
+        generation = self._generation
         d = defer.maybeDeferred(self._fetch, self.url)
         d.addCallback(self.decode)
-        d.addCallbacks(self._succeeded, self._failed)
-        d.addBoth(self._schedule)
+        d.addCallbacks(self._succeeded, self._failed, callbackArgs=(generation,), errbackArgs=(generation,))
+        d.addBoth(self._schedule, generation)
 
-    def _succeeded(self, data) -> None:
+    def _succeeded(self, data, generation: int) -> None:
+        if generation != self._generation:
+            return
         self.failures = 0
         try:
             self.callback(data)
         except Exception:
             self.log.failure("Fetcher callback for {url} raised", url=self.url)
 
-    def _failed(self, failure) -> None:
+    def _failed(self, failure, generation: int) -> None:
+        if generation != self._generation:
+            return
         self.failures += 1
         self.log.warn("Fetching {url} failed ({n} in a row): {error}; retrying in {delay:.0f}s",
                       url=self.url, n=self.failures, error=failure.getErrorMessage(), delay=self.next_delay())
 
-    def _schedule(self, _=None) -> None:
-        if self.running:
+    def _schedule(self, _result, generation: int) -> None:
+        if self.running and generation == self._generation:
             self._call = self.reactor.callLater(self.next_delay(), self._run)
 
 

@@ -31,7 +31,7 @@ def is_retained(key: str) -> bool:
 class LiveAnalysis:
     log = Logger()
 
-    def __init__(self, uuid: str, manifest: dict, publish: Callable[[str, Message], None], reactor,
+    def __init__(self, uuid: str, manifest: Optional[dict], publish: Callable[[str, Message], None], reactor,
                  state_file: Optional[Path] = None, key_interval: float = MIN_KEY_INTERVAL):
         self.uuid = uuid
         self.reactor = reactor
@@ -56,6 +56,9 @@ class LiveAnalysis:
         if IReactorThreads.providedBy(self.reactor):
             self._pool = ThreadPool(minthreads=1, maxthreads=1, name=f"analysis-{self.uuid}")
             self._pool.start()
+            # Whatever a plugin's stop() does, the worker thread must not keep
+            # the process alive: stop it (after its queued work) at shutdown.
+            self.reactor.addSystemEventTrigger("during", "shutdown", self._stop_pool)
         for function, interval in ((self.flush, 1.0), (self.save, SAVE_INTERVAL)):
             loop = task.LoopingCall(function)
             loop.clock = self.reactor
@@ -71,11 +74,14 @@ class LiveAnalysis:
         d = self.save()
 
         def release(result):
-            if self._pool is not None:
-                self._pool.stop()
-                self._pool = None
+            self._stop_pool()
             return result
         return d.addBoth(release)
+
+    def _stop_pool(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.stop()
 
     # --- feeding -------------------------------------------------------------------
 
@@ -139,7 +145,8 @@ class LiveAnalysis:
         if self.state_file is not None and self.state_file.exists():
             try:
                 analyser = analysis_files.load(self.state_file)
-                analyser.set_manifest(manifest)
+                if manifest is not None:
+                    analyser.set_manifest(manifest)
                 self.log.info("Analysis resumed from {path}", path=self.state_file)
                 return analyser
             except AnalysisStateError as error:

@@ -76,6 +76,17 @@ class RouterPublisher:
 
     @inlineCallbacks
     def _joined(self, session, details):
+        """autobahn swallows errors from join handlers: a failure here leaves
+        the session, so that the component reconnects and tries again."""
+        try:
+            yield self._announce(session, details)
+        except Exception:
+            self.log.failure("Could not set up the service on the router; leaving to try again")
+            self.session = None
+            session.leave()
+
+    @inlineCallbacks
+    def _announce(self, session, details):
         uuid = self.service.uuid
         replace = RegisterOptions(force_reregister=True)
         yield session.register(lambda *a, **k: True, RPC.LIVENESS_CHECK.format(uuid), options=replace)
@@ -86,7 +97,7 @@ class RouterPublisher:
         yield session.subscribe(self._on_control, Channel.CONTROL)
         self.session = session
         self.log.info("Joined the router as {authid}; announcing service {uuid}", authid=details.authid, uuid=uuid)
-        self.publish(Channel.CONTROL, self.service.manifest_message())
+        self.service.publishManifest()
         self.publish(Channel.STATE_PUBLISH.format(uuid), self.service.current_state_message())
         for topic, message in self.service.analysis_messages():
             self.publish(topic, message)

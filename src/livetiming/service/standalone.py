@@ -66,8 +66,9 @@ class StandaloneServer(WebSocketServerFactory):
         if not self.clients:
             return
         frame = encode_frame(topic, message)
-        for client in self.clients:
-            client.sendMessage(frame, isBinary=False)
+        for client in list(self.clients):
+            if client.state == client.STATE_OPEN:  # a closing client must not cost the others the frame
+                client.sendMessage(frame, isBinary=False)
 
 
 def announce(uuid: str, port: int, stream=None) -> None:
