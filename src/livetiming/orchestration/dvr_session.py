@@ -101,22 +101,22 @@ class DVRSession(ApplicationSession):
         except Exception:
             self.log.failure("Handling the manifest of {uuid} failed", uuid=manifest.get("uuid"))
 
-    def on_control(self, *args, **kwargs):
+    def _event(self, args, what: str):
+        """The wrapper of an event (its only argument), or None, logged, when malformed."""
         try:
-            message = Message.parse(args[0] if len(args) == 1 else None)
+            return Message.parse(args[0] if len(args) == 1 else None)
         except MalformedMessageError as error:
-            self.log.warn("Ignoring malformed CONTROL message: {error}", error=error)
-            return
-        if message.msg_class == MessageClass.SERVICE_REGISTRATION:
+            self.log.warn("Ignoring malformed {what}: {error}", what=what, error=error)
+            return None
+
+    def on_control(self, *args, **kwargs):
+        message = self._event(args, "CONTROL message")
+        if message is not None and message.msg_class == MessageClass.SERVICE_REGISTRATION:
             self._manifest(message.payload)
 
     def on_listing(self, *args, **kwargs):
-        try:
-            message = Message.parse(args[0] if len(args) == 1 else None)
-        except MalformedMessageError as error:
-            self.log.warn("Ignoring malformed directory listing: {error}", error=error)
-            return
-        if message.msg_class == MessageClass.DIRECTORY_LISTING:
+        message = self._event(args, "directory listing")
+        if message is not None and message.msg_class == MessageClass.DIRECTORY_LISTING:
             self._manifests(message.payload)
 
     def on_state(self, *args, details=None, **kwargs):
