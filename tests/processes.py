@@ -29,7 +29,7 @@ class Process:
         self.lines: "queue.Queue[tuple]" = queue.Queue()
         self.output: List[str] = []
         self.proc = subprocess.Popen(
-            args, env={**os.environ, **(env or {})}, cwd=cwd,
+            args, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, cwd=cwd,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
             start_new_session=True,
         )

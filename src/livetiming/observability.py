@@ -24,6 +24,8 @@ def start_logging(name: str, verbose: bool = False, debug: bool = False,
     if stream is None:
         if verbose:
             stream = sys.stdout
+            if hasattr(stream, "reconfigure"):  # log lines appear at once, even through a pipe
+                stream.reconfigure(line_buffering=True)
         else:
             path = config.directory("LIVETIMING_LOG_DIR") / f"{name}.log"
             stream = open(path, "a", encoding="utf-8", buffering=1)
