@@ -30,7 +30,9 @@ def network(module_processes, tmp_path_factory):
     (directory / "broken.zip").write_text("not a zip")
     settings = {"LIVETIMING_RECORDINGS_DIR": directory, "LIVETIMING_ADMIN_AUTHCODE": CODE,
                 "LIVETIMING_RECORDINGS_REFRESH_INTERVAL": 1, "GENERATE_ANALYSIS": ""}
-    router, url = start_router(module_processes, tmp_path, env=router_env(tmp_path, **settings))
+    # the router's own catalogue is left out: the standalone component under test must serve the calls
+    router, url = start_router(module_processes, tmp_path, env=router_env(tmp_path, **settings),
+                               args=["--no-catalogue"])
     component = module_processes([sys.executable, "-m", "livetiming.cli.recordings", "-v"],
                                  env=router_env(tmp_path, LIVETIMING_ROUTER=url, **settings))
     component.wait_for(r"Recordings catalogue ready", timeout=60)
