@@ -84,6 +84,7 @@ class BaseService(AbstractService):
             self.uuid = getattr(args, "uuid", None) or uuid_module.uuid4().hex
         self._generators = None
         self._state_message: Optional[Message] = None
+        self._state_file = None
         self._poller: Optional[task.LoopingCall] = None
         self._last_manifest_time = None
         self._pending_manifest = None
@@ -204,15 +205,19 @@ class BaseService(AbstractService):
             self.recorder.write_frame(self.reactor.seconds(), update.state)
 
     def _publish_state(self, update: cycle.Update) -> None:
-        self._state_message = Message(
-            MessageClass.SERVICE_DATA_COMPRESSED, compress_to_utf16(update.text),
-            date=self._now_ms(), retain=True,
-        )
+        self._state_message = self._state_message_for(update.text)
         self._publish(Channel.STATE_PUBLISH.format(self.uuid), self._state_message)
+
+    def _state_message_for(self, text: str) -> Message:
+        return Message(MessageClass.SERVICE_DATA_COMPRESSED, compress_to_utf16(text),
+                       date=self._now_ms(), retain=True)
 
     @property
     def state_file(self):
-        return config.directory("LIVETIMING_STATE_DIR") / f"{self.uuid}.json"
+        """Resolved (and its directory created) once, not on every update."""
+        if self._state_file is None:
+            self._state_file = config.directory("LIVETIMING_STATE_DIR") / f"{self.uuid}.json"
+        return self._state_file
 
     def saveState(self) -> None:
         write_atomically(self.state_file, cycle.to_json(self.state))
@@ -232,8 +237,7 @@ class BaseService(AbstractService):
     def current_state_message(self) -> Message:
         """The latest state message, built from the current state if none was published yet."""
         if self._state_message is None:
-            return Message(MessageClass.SERVICE_DATA_COMPRESSED,
-                           compress_to_utf16(cycle.to_json(self.state)), date=self._now_ms(), retain=True)
+            return self._state_message_for(cycle.to_json(self.state))
         return self._state_message
 
     def snapshot(self) -> list:
