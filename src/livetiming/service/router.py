@@ -57,7 +57,10 @@ class RouterPublisher:
         self.component = Component(
             transports=[transport_for(url)],
             realm=Realm.TIMING,
-            authentication={"wampcra": {"authid": authid, "secret": secret}},
+            # The uuid lets the router bind this session to the service it
+            # announces, so that no other session can publish or register as it.
+            authentication={"wampcra": {"authid": authid, "secret": secret,
+                                        "authextra": {"uuid": service.uuid}}},
         )
         self.component.on_join(self._joined)
         self.component.on_leave(self._left)

@@ -1,0 +1,30 @@
+"""Router mode's session shell (service/router.py), without a router: what the
+service announces when it authenticates, and router URL validation."""
+from autobahn.wamp.auth import create_authenticator
+from twisted.internet.task import Clock
+
+from livetiming.protocol import Stat
+from livetiming.service.base import BaseService
+from livetiming.service.options import default_args
+from livetiming.service.router import RouterPublisher
+
+
+class Plugin(BaseService):
+    def getName(self):
+        return "router test"
+
+    def getColumnSpec(self):
+        return [Stat.NUM]
+
+    def getRaceState(self):
+        return {"cars": [], "session": {"flagState": "green"}}
+
+
+def test_wampcra_announces_the_service_uuid(service_env):
+    """The router binds the session to this uuid (only it may publish as the service)."""
+    service = Plugin(default_args("routertest", uuid="myuuid"), reactor=Clock())
+    publisher = RouterPublisher(service, "ws://127.0.0.1:9/ws", "services", "s3cret")
+    (name, settings), = publisher.component._authentication.items()
+    authenticator = create_authenticator(name, **dict(settings))
+    assert name == "wampcra" and settings["authid"] == "services"
+    assert authenticator.authextra == {"uuid": "myuuid"}
