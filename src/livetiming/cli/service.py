@@ -13,10 +13,13 @@ from ..recording import RecordingError
 from ..service.persistence import StateFileError
 from ..service.options import UUID_PATTERN
 from ..service.router import RouterPublisher, RouterURLError, transport_for
+from ..service.shutdown import SignalShutdown, bounded
 from ..service.standalone import StandaloneServer, announce
 from .errors import FAILURE, USAGE_ERROR, fail
 
 PROG = "livetiming-service"
+LEAVE_TIMEOUT = 5.0
+"""Seconds a stopping service waits for the router to acknowledge its goodbye."""
 
 
 def parse(argv: List[str]):
@@ -72,6 +75,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     from twisted.internet import reactor
 
     start_logging(args.plugin, verbose=args.verbose, debug=args.debug)
+    # From here on a stop signal stops the service cleanly, however early it comes.
+    SignalShutdown(reactor).install()
     try:
         service = service_class(args, extra)
     except StateFileError as error:
@@ -121,7 +126,8 @@ def run_router_mode(service, url: str, secret: str, reactor) -> int:
     reactor.callWhenRunning(publisher.start, reactor)
     reactor.callWhenRunning(service.start)
     reactor.addSystemEventTrigger("before", "shutdown", service.stop)
-    reactor.addSystemEventTrigger("before", "shutdown", publisher.stop)
+    reactor.addSystemEventTrigger("before", "shutdown", bounded, publisher.stop, LEAVE_TIMEOUT, reactor,
+                                  "Leaving the router")
     reactor.run()
     return 0
 
