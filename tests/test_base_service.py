@@ -75,7 +75,8 @@ def make(service_env):
 
 
 def states(recorder):
-    return [json.loads(decompress_from_utf16(m.payload)) for _, m in recorder.of_class(MessageClass.SERVICE_DATA_COMPRESSED)]
+    return [json.loads(decompress_from_utf16(m.payload))
+            for _, m in recorder.of_class(MessageClass.SERVICE_DATA_COMPRESSED)]
 
 
 def test_start_publishes_manifest_then_state_retained(make):
@@ -321,3 +322,91 @@ def test_a_push_plugin_stop_returns_the_analysis_save(service_env):
     service = Push(default_args("push"), reactor=clock)
     service.start()
     assert service.stop() is not None  # the shutdown trigger waits for this Deferred
+
+
+def lines(log_events, level):
+    from twisted.logger import formatEvent
+    return [formatEvent(e) for e in log_events if e.get("log_level") == level]
+
+
+def test_a_get_race_state_that_blocks_for_over_a_second_is_warned_about(make, log_events):
+    service, clock, recorder = make()
+    service.getRaceState = lambda: clock.advance(1.5) or {"cars": [], "session": {}}
+    service.start()
+    warnings = lines(log_events, LogLevel.warn)
+    assert len(warnings) == 1
+    assert warnings[0].startswith("getRaceState() of plugin test_base_service blocked the service for 1.5s")
+    assert len(states(recorder)) == 1  # still published
+
+
+def test_a_quick_get_race_state_is_not_warned_about(make, log_events):
+    service, clock, recorder = make()
+    service.getRaceState = lambda: clock.advance(1.0) or {"cars": [], "session": {}}
+    service.start()
+    assert lines(log_events, LogLevel.warn) == []
+
+
+def test_a_full_disk_is_one_warning_a_minute_not_a_traceback_per_update(make, log_events, monkeypatch):
+    import errno
+
+    from livetiming.service import base
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(base, "write_atomically", full)
+    service, clock, recorder = make()
+    service.start()
+    for _ in range(24):  # two minutes of 5 s polls
+        clock.advance(5)
+    warnings = lines(log_events, LogLevel.warn)
+    path = service.state_file
+    assert warnings == [f"Could not write the state to {path}: No space left on device",
+                        f"Could not write the state to {path}: No space left on device "
+                        "(11 more like this in the last 60s)",
+                        f"Could not write the state to {path}: No space left on device "
+                        "(11 more like this in the last 60s)"]
+    assert not any(e.get("log_failure") for e in log_events)
+    assert len(states(recorder)) == 25  # publishing goes on
+
+    monkeypatch.setattr(base, "write_atomically", lambda path, data: None)
+    clock.advance(5)
+    assert lines(log_events, LogLevel.info)[-1] == f"Writing the state to {path} works again (after 25 failures)"
+
+
+def test_a_state_that_contains_itself_is_one_error_line_and_polling_goes_on(make, log_events):
+    service, clock, recorder = make()
+    polls = []
+
+    def cyclic():
+        polls.append(clock.seconds())
+        state = {"cars": [], "session": {"flagState": "green"}}
+        state["session"]["all"] = state["session"]
+        return state
+
+    service.getRaceState = cyclic
+    service.start()
+    clock.advance(5)
+    errors = lines(log_events, LogLevel.error)
+    assert errors == ["Plugin state not published: state is not JSON-serialisable: state['session']['all'] "
+                      "is the enclosing dict itself (the state contains itself)"]
+    assert not any(e.get("log_failure") for e in log_events)
+    assert states(recorder) == [] and len(polls) == 2
+
+
+def test_a_state_that_cannot_be_saved_on_stop_is_a_warning(make, log_events, tmp_path):
+    service, clock, recorder = make(no_write_state=False)
+    service.state_file.mkdir()  # the file's place is taken by a directory
+    service.stop()
+    assert any("on shutdown: Is a directory" in line for line in lines(log_events, LogLevel.warn))
+    assert not any(e.get("log_failure") for e in log_events)
+
+
+def test_an_analysis_that_cannot_be_saved_is_a_warning(make, log_events, tmp_path):
+    (tmp_path / "analysis" / "blocked.json").mkdir(parents=True)
+    service, clock, recorder = make(uuid="blocked")
+    service.start()
+    service.stop()
+    assert any(line.startswith("Could not save the analysis to") and line.endswith("blocked.json: Is a directory")
+               for line in lines(log_events, LogLevel.warn))
+    assert not any(e.get("log_failure") for e in log_events)

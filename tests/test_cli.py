@@ -3,7 +3,8 @@ import socket
 import subprocess
 
 import pytest
-
+from plugin_runner import command as plugin_command
+from plugin_runner import plugin_file
 from processes import command
 
 
@@ -80,3 +81,48 @@ def test_an_unusable_data_directory_exits_2(service_env, tmp_path):
     (tmp_path / "a-file").write_text("")
     assert_usage_error(run("demo", env={"LIVETIMING_ANALYSIS_DIR": str(tmp_path / "a-file" / "x")}),
                        "LIVETIMING_ANALYSIS_DIR cannot be used")
+
+
+@pytest.mark.parametrize("url, text", [
+    ("ws://127.0.0.1:99999/ws", "Port out of range"),
+    ("ws://[::1/ws", "Invalid IPv6 URL"),
+    ("rs://127.0.0.1:99999", "Port out of range"),
+    ("ws://127.0.0.1:0/ws", "invalid port 0"),
+    ("ws://timing example/ws", "contains white space"),
+])
+def test_a_malformed_router_url_is_one_line_and_exit_2(service_env, url, text):
+    result = run("demo", env={"LIVETIMING_ROUTER": url, "LIVETIMING_SHARED_SECRET": "x"})
+    assert_usage_error(result, text)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_recording_file_that_is_a_directory_exits_2_at_start(service_env, tmp_path):
+    (tmp_path / "recordings").mkdir()
+    result = run("demo", "-r", str(tmp_path / "recordings"))
+    assert_usage_error(result, "is a directory; name the file to write")
+    assert list((tmp_path / "recordings").iterdir()) == []
+    assert not (tmp_path / "recordings.inprogress").exists()
+
+
+@pytest.mark.parametrize("hook, returns, text", [
+    ("getPollInterval", '"5"', "getPollInterval() returned '5' (str); it must return a positive number of seconds"),
+    ("getPollInterval", "0", "getPollInterval() returned 0 (int)"),
+    ("getPollInterval", "-2.5", "getPollInterval() returned -2.5 (float)"),
+    ("getPollInterval", 'float("nan")', "getPollInterval() returned nan (float)"),
+    ("getPollInterval", "True", "getPollInterval() returned True (bool)"),
+    ("getName", "None", "getName() returned None (NoneType); it must return a string"),
+    ("getColumnSpec", '"NUM"', "getColumnSpec() returned 'NUM' (str); it must return a list"),
+    ("getTrackDataSpec", "[1, 2]", "getTrackDataSpec() returned [1, 2] (list); it must return a list of strings"),
+    ("getExtraMessageGenerators", '["not a generator"]', "getExtraMessageGenerators() holds 'not a generator'"),
+])
+def test_a_plugin_hook_returning_the_wrong_type_exits_2_naming_it(service_env, tmp_path, hook, returns, text):
+    plugin = plugin_file(tmp_path, "badhook", f"def {hook}(self):\n    return {returns}\n")
+    result = subprocess.run(plugin_command(plugin), capture_output=True, text=True, timeout=60)
+    assert_usage_error(result, f"plugin 'badhook': {text}")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_hook_that_cannot_answer_before_data_arrives_is_not_an_error(processes, service_env, tmp_path):
+    plugin = plugin_file(tmp_path, "latedata", "def getName(self):\n    return self.upstream['name']\n")
+    process = processes(plugin_command(plugin))
+    process.wait_for(r"listening on port:\d+", stream="stderr")

@@ -97,3 +97,44 @@ def test_a_failing_generator_is_reported_and_the_others_run():
                               on_error=lambda generator, error: failures.append(str(error)))
     assert failures == ["boom"]
     assert update.new_messages == [[5, "Track", "Red flag", "red"]]
+
+
+def test_a_state_that_contains_itself_is_one_clear_error():
+    state = raw([["1", "RUN", "A", "x", ""]])
+    state["session"]["state"] = state
+    with pytest.raises(cycle.InvalidStateError) as error:
+        cycle.next_state(cycle.initial_state(), state, default_generators(), COLSPEC, 1)
+    message = str(error.value)
+    # the service copies the top level, so the cycle closes one step later, at the session
+    assert message == ("state is not JSON-serialisable: state['session']['state']['session'] "
+                       "is the enclosing dict itself (the state contains itself)")
+    assert len(message) < 300 and "\n" not in message
+
+
+def test_a_list_that_contains_itself_is_found_by_its_path():
+    cars = [["1", "RUN"]]
+    cars[0].append(cars)
+    assert cycle.find_problem({"cars": cars}) == \
+        "state['cars'][0][2] is the enclosing list itself (the state contains itself)"
+
+
+def test_nesting_too_deep_for_the_encoder_is_reported_without_recursing():
+    deep = []
+    for _ in range(200_000):  # far deeper than the interpreter's recursion limit
+        deep = [deep]
+    with pytest.raises(cycle.InvalidStateError) as error:
+        cycle.next_state(cycle.initial_state(), {"cars": [], "session": {"x": deep}}, [], COLSPEC, 1)
+    message = str(error.value)
+    assert f"nested more than {cycle.MAX_DEPTH} levels deep" in message
+    assert message.startswith("state is not JSON-serialisable: state['session']['x'][0][0]")
+    assert len(message) < 300
+
+
+def test_a_value_shared_by_two_keys_is_not_a_cycle():
+    shared = ["lap", 1.5]
+    assert cycle.find_problem({"a": shared, "b": shared, "c": {"t": float("inf")}}) == \
+        "state['c']['t'] is inf, which JSON cannot carry"
+
+
+def test_bad_dict_keys_are_named():
+    assert cycle.find_problem({"session": {("a", 1): 2}}) == "state['session'] has a key of type tuple (('a', 1))"

@@ -56,3 +56,30 @@ def test_sentry_gets_twisted_failures_when_a_dsn_is_set(monkeypatch):
     assert len(captured) == 1
     exc_type, exc_value, traceback = captured[0]
     assert exc_type is KeyError and str(exc_value) == "'plugin bug'" and traceback is not None
+
+
+@pytest.fixture
+def umask_0():
+    previous = os.umask(0)
+    yield
+    os.umask(previous)
+
+
+def test_log_files_are_never_world_writable_whatever_the_umask(tmp_path, umask_0):
+    path = tmp_path / "demo.log"
+    with observability.open_log_file(path) as stream:
+        stream.write("one\n")
+    assert path.stat().st_mode & 0o777 == 0o640
+    path.chmod(0o666)  # left so by an older version
+    with observability.open_log_file(path) as stream:
+        stream.write("two\n")
+    assert path.stat().st_mode & 0o777 == 0o664
+    assert path.read_text() == "one\ntwo\n"
+
+
+def test_data_directories_and_their_parents_are_not_world_writable(tmp_path, umask_0, monkeypatch):
+    monkeypatch.setenv("LIVETIMING_STATE_DIR", str(tmp_path / "a" / "b" / "state"))
+    state = config.directory("LIVETIMING_STATE_DIR")
+    for path in (state, state.parent, state.parent.parent):
+        assert path.stat().st_mode & 0o777 == 0o755, path
+    assert config.directory("LIVETIMING_STATE_DIR") == state  # existing: fine

@@ -48,9 +48,32 @@ def get(name: str, default: Optional[str] = None) -> Optional[str]:
     return value
 
 
+DIRECTORY_MODE = 0o755
+"""Data directories we create: at most this (a stricter umask still applies),
+so that only the owner can add or replace files, even with umask 0."""
+
+
 def directory(name: str) -> Path:
     """A directory setting (e.g. LIVETIMING_STATE_DIR), created on first use."""
     value = get(name)
     path = Path(value).expanduser() if value else data_home() / DEFAULT_DIRECTORIES[name]
-    path.mkdir(parents=True, exist_ok=True)
+    make_directory(path)
     return path
+
+
+def make_directory(path: Path, mode: int = DIRECTORY_MODE) -> None:
+    """`mkdir -p` whose every created directory gets at most `mode`
+    (Path.mkdir gives the parents it creates 0o777 less the umask:
+    world-writable with umask 0)."""
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for directory_path in reversed(missing):
+        try:
+            directory_path.mkdir(mode)
+        except FileExistsError:  # made meanwhile by another process: fine, if it is a directory
+            if not directory_path.is_dir():
+                raise

@@ -1,5 +1,6 @@
 """Logging through Twisted's logger and optional Sentry reporting, set up once
 per process by the command-line shells."""
+import os
 import sys
 from pathlib import Path
 from typing import IO, Optional
@@ -28,7 +29,7 @@ def start_logging(name: str, verbose: bool = False, debug: bool = False,
                 stream.reconfigure(line_buffering=True)
         else:
             path = config.directory("LIVETIMING_LOG_DIR") / f"{name}.log"
-            stream = open(path, "a", encoding="utf-8", buffering=1)
+            stream = open_log_file(path)
     predicate = LogLevelFilterPredicate(defaultLogLevel=LogLevel.debug if debug else LogLevel.info)
     observers = [FilteringLogObserver(textFileLogObserver(stream), [predicate])]
     sentry = start_sentry()
@@ -36,6 +37,24 @@ def start_logging(name: str, verbose: bool = False, debug: bool = False,
         observers.append(sentry)
     globalLogBeginner.beginLoggingTo(observers, redirectStandardIO=False)
     return path
+
+
+LOG_FILE_MODE = 0o640
+"""Log files: readable by the owner's group (operators), writable by the owner only."""
+
+
+def open_log_file(path: Path) -> IO:
+    """Append to `path`, line-buffered. The mode is explicit, not left to the
+    umask (a umask of 0 made log files world-writable: anyone could forge log
+    lines), and an existing world-writable log file is tightened."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, LOG_FILE_MODE)
+    try:
+        mode = os.fstat(fd).st_mode
+        if mode & 0o002:
+            os.fchmod(fd, mode & 0o7775)
+    except OSError:  # not ours to change: log to it all the same
+        pass
+    return open(fd, "a", encoding="utf-8", buffering=1)
 
 
 def start_sentry():

@@ -7,11 +7,11 @@ from twisted.internet.error import CannotListenError
 
 from .. import config
 from ..observability import start_logging
-from ..service.discovery import PluginError, UnknownPluginError, load_plugin
-from ..service.options import build_parser
 from ..recording import RecordingError
+from ..service.discovery import PluginError, UnknownPluginError, load_plugin
+from ..service.hooks import PluginHookError, check_plugin
+from ..service.options import UUID_PATTERN, build_parser
 from ..service.persistence import StateFileError
-from ..service.options import UUID_PATTERN
 from ..service.router import RouterPublisher, RouterURLError, transport_for
 from ..service.shutdown import SignalShutdown, bounded
 from ..service.standalone import StandaloneServer, announce
@@ -85,6 +85,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from twisted.logger import Logger
         Logger().failure("Plugin {plugin} failed to start", plugin=args.plugin)
         return fail(PROG, f"plugin '{args.plugin}' failed to start: {type(error).__name__}: {error}", FAILURE)
+    try:
+        check_plugin(service)
+    except PluginHookError as error:
+        return fail(PROG, f"plugin '{args.plugin}': {error}")
 
     if router:
         return run_router_mode(service, router, secret, reactor)

@@ -16,16 +16,21 @@ from .. import config
 from ..atomic import write_atomically
 from ..protocol import Channel, Message, MessageClass
 from ..protocol.lzstring import compress_to_utf16
-from . import cycle, persistence
+from ..recording import RecordingError
+from . import cycle, hooks, persistence
 from .live_analysis import LiveAnalysis
 from .manifest import build_manifest
-from .recorder import LocalRecorder
 from .messages import default_generators
+from .recorder import LocalRecorder
+from .throttle import LogThrottle, describe_error
 
 MANIFEST_MIN_INTERVAL = 1.0
 """publishManifest() sends at most once a second; later calls are coalesced."""
 MANIFEST_RETRY = 5.0
 """A manifest the plugin cannot build yet (data not fetched) is tried again after this."""
+SLOW_POLL = 1.0
+"""A getRaceState() that takes longer than this (seconds) is warned about:
+the reactor is blocked meanwhile, so nothing is published and no call answered."""
 
 
 class AbstractService:
@@ -88,6 +93,7 @@ class BaseService(AbstractService):
         self._poller: Optional[task.LoopingCall] = None
         self._last_manifest_time = None
         self._pending_manifest = None
+        self._throttle = LogThrottle(self.log, self.reactor.seconds)
 
     # --- identity and manifest -------------------------------------------------
 
@@ -157,24 +163,29 @@ class BaseService(AbstractService):
 
     @property
     def generators(self) -> list:
+        """The default generators, then the plugin's (built, and checked, once)."""
         if self._generators is None:
-            self._generators = default_generators() + list(self.getExtraMessageGenerators() or [])
+            extra = hooks.message_generators(self.getExtraMessageGenerators())
+            self._generators = default_generators() + extra
         return self._generators
 
     def _updateAndPublishRaceState(self) -> None:
         """Poll the plugin and publish; never raises, so polling never stops."""
+        started = self.reactor.seconds()
         try:
             raw = self.getRaceState()
         except Exception:
             self.log.failure("getRaceState() raised; keeping the previous state")
             return
+        finally:
+            self._check_poll_duration(self.reactor.seconds() - started)
         try:
             update = cycle.next_state(
                 self.state, raw, self.generators, self.getColumnSpec(),
                 self.reactor.seconds(), on_error=self._generator_failed,
             )
         except cycle.InvalidStateError as error:
-            self.log.error("Plugin state not published: {error}", error=error)
+            self._throttle.error(("invalid state", str(error)), "Plugin state not published: {error}", error=error)
             return
         except Exception:
             self.log.failure("State update failed; keeping the previous state")
@@ -189,6 +200,14 @@ class BaseService(AbstractService):
             except Exception:
                 self.log.failure("Update step {step} failed", step=step.__name__)
 
+    def _check_poll_duration(self, seconds: float) -> None:
+        if seconds > SLOW_POLL:
+            self._throttle.warn(
+                "slow getRaceState",
+                "getRaceState() of plugin {plugin} blocked the service for {seconds:.1f}s (nothing is "
+                "published and no call answered meanwhile): fetch upstream data asynchronously, "
+                "e.g. with livetiming.service.fetcher", plugin=self.plugin_name, seconds=seconds)
+
     def _generator_failed(self, generator, error: Exception) -> None:
         self.log.failure("Message generator {generator!r} failed", generator=generator)
 
@@ -198,11 +217,25 @@ class BaseService(AbstractService):
 
     def _save_state(self, update: cycle.Update) -> None:
         if not getattr(self.args, "no_write_state", False):
-            write_atomically(self.state_file, update.text)
+            self._write("state", self.state_file, write_atomically, self.state_file, update.text)
 
     def _record(self, update: cycle.Update) -> None:
         if self.recorder is not None:
-            self.recorder.write_frame(self.reactor.seconds(), update.state)
+            self._write("recording", self.recorder.path, self.recorder.write_frame, self.reactor.seconds(),
+                        update.state)
+
+    def _write(self, what: str, path, write, *args) -> None:
+        """One write of an update. A full disk or a read-only directory fails
+        every update: that is a warning at most once a minute (and a line when
+        writing works again), not a traceback per update."""
+        key = ("write", what)
+        try:
+            write(*args)
+        except (OSError, RecordingError) as error:
+            self._throttle.warn(key, "Could not write the {what} to {path}: {error}", what=what, path=path,
+                                error=describe_error(error))
+        else:
+            self._throttle.resolved(key, "Writing the {what} to {path} works again", what=what, path=path)
 
     def _publish_state(self, update: cycle.Update) -> None:
         self._state_message = self._state_message_for(update.text)
@@ -282,7 +315,7 @@ class BaseService(AbstractService):
         if self.auto_poll:
             self._poller = task.LoopingCall(self._updateAndPublishRaceState)
             self._poller.clock = self.reactor
-            self._poller.start(max(1, self.getPollInterval()), now=True)
+            self._poller.start(max(1, hooks.poll_interval(self.getPollInterval())), now=True)
 
     def stop(self):
         """Stop polling, say goodbye and persist what we have (before reactor
@@ -295,6 +328,9 @@ class BaseService(AbstractService):
         if not getattr(self.args, "no_write_state", False):
             try:
                 self.saveState()
+            except OSError as error:
+                self.log.warn("Could not save the state to {path} on shutdown: {error}", path=self.state_file,
+                              error=describe_error(error))
             except Exception:
                 self.log.failure("Could not save state on shutdown")
         if self.recorder is not None:
@@ -307,4 +343,3 @@ class BaseService(AbstractService):
         if self.analyser is not None:
             return self.analyser.stop()
         return None
-

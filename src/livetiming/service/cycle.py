@@ -2,11 +2,10 @@
 previous state become the next published state (messages, highlight) and its
 JSON text. The text is produced once and reused for saving, recording and
 compressing; the stored state is a detached copy of it."""
-from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence
-
 import json
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable, List, Optional, Sequence
 
 from ..protocol import MAX_MESSAGES
 from .messages import highlight_from, run_generators
@@ -65,37 +64,65 @@ def to_json(state: dict) -> str:
     encoder is used because it measured twice as fast as simplejson here."""
     try:
         return json.dumps(state, allow_nan=False, separators=(",", ":"), default=_number, ensure_ascii=False)
-    except (TypeError, ValueError) as error:
-        path = _find_unserialisable(state)
-        where = f" at {path}" if path else ""
-        raise InvalidStateError(f"state is not JSON-serialisable{where}: {error}") from None
+    except (TypeError, ValueError, RecursionError) as error:
+        # RecursionError: nesting deeper than the encoder can go; ValueError
+        # also covers a state that contains itself ("Circular reference").
+        problem = find_problem(state)
+        raise InvalidStateError(f"state is not JSON-serialisable: {problem or error}") from None
 
+
+MAX_DEPTH = 100
+"""Nesting reported as the problem when a state cannot be serialised (a
+timing state is about five levels deep)."""
 
 _PLAIN = (str, int, float, bool, type(None))
+_LEAVE = object()  # marks, on the walk's stack, the end of a container's children
 
 
-def _find_unserialisable(value, path="state") -> Optional[str]:
-    """Path of the first value JSON cannot carry, for a useful error message."""
-    if isinstance(value, float):
-        return path if value != value or value in (float("inf"), float("-inf")) else None
-    if isinstance(value, _PLAIN):
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                return f"{path} (key {key!r})"
-            found = _find_unserialisable(item, f"{path}[{key!r}]")
-            if found:
-                return found
-        return None
-    if isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            found = _find_unserialisable(item, f"{path}[{index}]")
-            if found:
-                return found
-        return None
-    try:
-        json.dumps(value, default=_number)
-        return None
-    except (TypeError, ValueError):
-        return f"{path} ({type(value).__name__})"
+def find_problem(state) -> Optional[str]:
+    """Why JSON cannot carry `state`, with the path of the first offending
+    value, for a useful one-line error: a value of the wrong type, a
+    container that contains itself, or nesting deeper than MAX_DEPTH. Walks
+    with its own stack, so that no state can make it recurse too deep."""
+    on_path = set()  # ids of the containers enclosing the value being looked at
+    stack = [(state, ())]
+    while stack:
+        value, path = stack.pop()
+        if value is _LEAVE:
+            on_path.discard(path)
+            continue
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                return f"{format_path(path)} is {value!r}, which JSON cannot carry"
+            continue
+        if isinstance(value, _PLAIN):
+            continue
+        if isinstance(value, (dict, list, tuple)):
+            if id(value) in on_path:
+                return f"{format_path(path)} is the enclosing {type(value).__name__} itself (the state contains itself)"
+            if len(path) >= MAX_DEPTH:
+                return f"{format_path(path)} is nested more than {MAX_DEPTH} levels deep"
+            if isinstance(value, dict):
+                for key in value:
+                    if not isinstance(key, (str, int, float, bool)) and key is not None:
+                        return f"{format_path(path)} has a key of type {type(key).__name__} ({key!r:.40})"
+                items = list(value.items())
+            else:
+                items = list(enumerate(value))
+            on_path.add(id(value))
+            stack.append((_LEAVE, id(value)))
+            stack.extend((item, (*path, key)) for key, item in reversed(items))
+            continue
+        try:
+            json.dumps(value, default=_number)
+        except (TypeError, ValueError, RecursionError):
+            return f"{format_path(path)} is of type {type(value).__name__}, which JSON cannot carry"
+    return None
+
+
+def format_path(path: Sequence, limit: int = 8) -> str:
+    """`state['cars'][0][1]`; long paths keep their first and last steps."""
+    steps = [f"[{key!r:.40}]" for key in path]
+    if len(steps) > 2 * limit:
+        steps = [*steps[:limit], f"...({len(steps) - 2 * limit} more)...", *steps[-limit:]]
+    return "state" + "".join(steps)

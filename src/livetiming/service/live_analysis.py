@@ -17,6 +17,7 @@ from twisted.python.threadpool import ThreadPool
 from ..analysis import Analyser, AnalysisStateError
 from ..analysis import persistence as analysis_files
 from ..protocol import Channel, Message, MessageClass
+from .throttle import describe_error
 
 MIN_KEY_INTERVAL = 10.0
 SAVE_INTERVAL = 60.0
@@ -157,5 +158,13 @@ class LiveAnalysis:
     def save(self) -> defer.Deferred:
         if self.state_file is None:
             return defer.succeed(None)
-        return self._run(analysis_files.save, self.state_file, self.analyser).addErrback(
-            lambda f: self.log.failure("Could not save the analysis to {path}", f, path=self.state_file))
+        return self._run(analysis_files.save, self.state_file, self.analyser).addErrback(self._save_failed)
+
+    def _save_failed(self, failure) -> None:
+        """A full disk or read-only directory is one line (each save, once a
+        minute); anything else is a bug, logged with its traceback."""
+        if failure.check(OSError):
+            self.log.warn("Could not save the analysis to {path}: {error}", path=self.state_file,
+                          error=describe_error(failure.value))
+        else:
+            self.log.failure("Could not save the analysis to {path}", failure, path=self.state_file)

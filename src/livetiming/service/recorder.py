@@ -2,15 +2,31 @@
 in-progress directory beside FILE while the service runs (crash-safe), and
 become FILE, a version-1 ZIP, when it stops. A directory left by a crash is
 resumed on the next run, or finalised with `livetiming-rectool finalise`."""
+import os
 from pathlib import Path
 from typing import Union
 
-from ..recording import RecordingWriter
+from ..recording import RecordingError, RecordingWriter
+
+
+def check_recording_path(path: Union[str, Path]) -> Path:
+    """The file `-r` names, checked before anything is recorded: the ZIP is
+    only written when the service stops, so a path that cannot take it would
+    otherwise fail at shutdown and leave the frames behind."""
+    path = Path(path)
+    if path.is_dir():
+        raise RecordingError(f"-r {path}: is a directory; name the file to write, e.g. {path / 'race.zip'}")
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise RecordingError(f"-r {path}: {parent} is not a directory")
+    if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
+        raise RecordingError(f"-r {path}: the directory {parent} is not writable")
+    return path
 
 
 class LocalRecorder:
     def __init__(self, path: Union[str, Path], manifest: dict):
-        self.path = Path(path)
+        self.path = check_recording_path(path)
         self.directory = self.path.with_name(self.path.name + ".inprogress")
         if (self.directory / "manifest.json").exists():
             self.writer = RecordingWriter.resume(self.directory, manifest)

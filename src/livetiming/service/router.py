@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 from autobahn.twisted.component import Component
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import PublishOptions, RegisterOptions
+from autobahn.websocket.util import parse_url
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
@@ -19,14 +20,27 @@ RETRY = {"max_retries": -1, "initial_retry_delay": 1.0, "max_retry_delay": 30.0,
          "retry_delay_growth": 1.5, "retry_delay_jitter": 0.1}
 
 
+SETUP_FAILED = "livetiming.error.setup_failed"
+
+
 class RouterURLError(ValueError):
     """LIVETIMING_ROUTER is not a ws://, wss:// or rs:// URL."""
 
 
 def transport_for(url: str) -> dict:
     """An autobahn Component transport for a router URL. RawSocket URLs are
-    `rs://host:port` (TCP), `rs://unix:/path` or `rs:///path` (unix socket)."""
-    parsed = urlparse(url)
+    `rs://host:port` (TCP), `rs://unix:/path` or `rs:///path` (unix socket).
+    Raises RouterURLError for anything malformed, so that a typo is one line
+    at start-up, not a traceback (or a reconnect loop) later."""
+    if any(character.isspace() for character in url):
+        raise RouterURLError(f"router URL {url!r} contains white space")
+    try:
+        parsed = urlparse(url)
+        port = parsed.port  # raises for a port out of range or not a number
+        if parsed.scheme in ("ws", "wss"):
+            parse_url(url)  # autobahn's own checks (port 0, fragments), now rather than when connecting
+    except ValueError as error:
+        raise RouterURLError(f"router URL {url!r} is malformed: {error}") from None
     if parsed.scheme in ("ws", "wss"):
         if not parsed.hostname:
             raise RouterURLError(f"router URL {url!r} has no host")
@@ -38,9 +52,9 @@ def transport_for(url: str) -> dict:
                 raise RouterURLError(f"router URL {url!r} names no unix socket path")
             endpoint = {"type": "unix", "path": path}
         else:
-            if not parsed.port:
+            if not port:
                 raise RouterURLError(f"router URL {url!r} needs a port")
-            endpoint = {"type": "tcp", "host": parsed.hostname, "port": parsed.port}
+            endpoint = {"type": "tcp", "host": parsed.hostname, "port": port}
         return {"type": "rawsocket", "url": url, "endpoint": endpoint, "serializer": "json", **RETRY}
     raise RouterURLError(f"router URL {url!r} must start with ws://, wss:// or rs://")
 
@@ -80,13 +94,16 @@ class RouterPublisher:
     @inlineCallbacks
     def _joined(self, session, details):
         """autobahn swallows errors from join handlers: a failure here leaves
-        the session, so that the component reconnects and tries again."""
+        the session, so that the component reconnects and tries again (e.g.
+        while a restarted router's authorizer is not up yet). The reason
+        must not be a normal close, or the component would consider itself
+        done and never reconnect."""
         try:
             yield self._announce(session, details)
         except Exception:
             self.log.failure("Could not set up the service on the router; leaving to try again")
             self.session = None
-            session.leave()
+            session.leave(SETUP_FAILED)
 
     @inlineCallbacks
     def _announce(self, session, details):
