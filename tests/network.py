@@ -43,6 +43,11 @@ def start_router(processes, tmp_path, port=None, env=None, args=()):
     return process, f"ws://127.0.0.1:{port}/ws"
 
 
+def components_url(tmp_path) -> str:
+    """The router's private socket for components (role `components`, no secret)."""
+    return f"rs://unix:{tmp_path / 'cbdir' / 'components.sock'}"
+
+
 def start_service(processes, url, tmp_path, *args, env=None):
     """`livetiming-service` in router mode; returns (process, uuid)."""
     service_env = {**router_env(tmp_path), "LIVETIMING_ROUTER": url, **(env or {})}
@@ -51,12 +56,14 @@ def start_service(processes, url, tmp_path, *args, env=None):
     return process, match.group(1)
 
 
-def js_client(url, actions, authid=None, secret=None, timeout=20) -> dict:
-    """Run the autobahn-js probe; returns {joined, join_error?, results}."""
+def js_client(url, actions, authid=None, secret=None, timeout=20, authextra=None) -> dict:
+    """Run the autobahn-js probe; returns {joined, authid, authrole, join_error?, results}."""
     assert (JS / "node_modules" / "autobahn").exists(), "run: npm ci --prefix tests/js"
     plan = {"url": url, "realm": "timing", "actions": actions, "timeout_ms": int(timeout * 1000)}
     if authid:
         plan.update(authid=authid, secret=secret)
+    if authextra:
+        plan.update(authextra=authextra)
     result = subprocess.run(["node", str(JS / "wamp_probe.js"), json.dumps(plan)],
                             capture_output=True, text=True, timeout=timeout + 30)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -3,6 +3,7 @@
 import os
 import queue
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -83,3 +84,63 @@ class Process:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=timeout)
         return self.proc.returncode
+
+
+def children_of(pid: int) -> List[int]:
+    """The direct children of a process (Linux /proc)."""
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+def descendants(pid: int) -> List[int]:
+    """Every process below `pid`, found through the process tree itself
+    (not by matching command lines)."""
+    found, todo = [], [pid]
+    while todo:
+        for child in children_of(todo.pop()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def command_line(pid: int) -> List[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+    except OSError:
+        return []
+
+
+def alive(pid: int) -> bool:
+    """A running process; a zombie (exited, not yet reaped) is not."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_gone(pids: List[int], timeout: float = 30) -> None:
+    """Wait (bounded) until every one of `pids` has exited: a pidfd becomes
+    readable when its process ends, so this waits on events, not a timer."""
+    handles = []
+    for pid in pids:
+        try:
+            handles.append(os.pidfd_open(pid))
+        except ProcessLookupError:
+            pass
+    try:
+        deadline = time.monotonic() + timeout
+        pending = list(handles)
+        while pending:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"still running: {[p for p in pids if alive(p)]}"
+            ready, _, _ = select.select(pending, [], [], remaining)
+            pending = [handle for handle in pending if handle not in ready]
+    finally:
+        for handle in handles:
+            os.close(handle)

@@ -6,7 +6,7 @@ import time
 
 
 from livetiming.recording import RecordingReader
-from network import SECRET, js_client, router_env, start_router, start_service
+from network import SECRET, components_url, js_client, router_env, start_router, start_service
 from processes import command
 
 FAST = {"LIVETIMING_DVR_SILENCE_TIMEOUT": "3", "LIVETIMING_DVR_MIN_DURATION": "4",
@@ -32,7 +32,8 @@ def frames_in_progress(tmp_path, uuid):
 
 
 def start_dvr(processes, url, tmp_path):
-    env = {**router_env(tmp_path, **FAST), "LIVETIMING_ROUTER": url}
+    """The DVR as its own process, joined over the router's components socket."""
+    env = {**router_env(tmp_path, **FAST), "LIVETIMING_ROUTER": components_url(tmp_path)}
     dvr = processes([command("livetiming-dvr"), "-v"], env=env)
     dvr.wait_for(r"DVR ready", timeout=60)
     return dvr
@@ -55,7 +56,10 @@ def test_dvr_records_finishes_and_discards(processes, tmp_path):
     junk += [{"op": "publish", "topic": f"livetiming.analysis/{kept_uuid}/lap/99", "args": [{"msgClass": 7,
                                                                                              "payload": []}]},
              {"op": "publish", "topic": "livetiming.service.a.b", "args": [{"msgClass": 4, "payload": {}}]}]
-    assert all(r.get("ok") for r in js_client(url, junk, authid="services", secret=SECRET)["results"])
+    # a session bound to the kept service's uuid (as a restarted service would be) publishes junk
+    results = js_client(url, junk, authid="services", secret=SECRET, authextra={"uuid": kept_uuid})["results"]
+    assert all(r.get("ok") for r in results[:-1])
+    assert results[-1]["error"] == "wamp.error.not_authorized"  # not a topic any service may publish on
 
     for uuid in (kept_uuid, other_uuid, norec_uuid):
         wait_until(lambda: frames_in_progress(tmp_path, uuid) >= 7, what=f"7 frames of {uuid}")

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from livetiming.orchestration.router_config import build_config
-from network import SECRET, free_port, js_client, router_env, start_router, start_service
+from network import SECRET, components_url, free_port, js_client, router_env, start_router, start_service
+from processes import command_line, descendants, wait_gone
 from processes import command
 
 ROOT = Path(__file__).parent.parent
@@ -76,8 +77,12 @@ def test_anonymous_cannot_publish_or_register(network):
 
 
 def test_components_need_the_right_credentials(network):
-    ok = js_client(network["url"], [], authid="services", secret=SECRET)
-    assert ok["joined"] and ok["authrole"] == "services"
+    ok = js_client(network["url"], [], authid="services", secret=SECRET, authextra={"uuid": "probe"})
+    assert ok["joined"] and ok["authrole"] == "services" and ok["authid"] == "services@probe"
+    no_uuid = js_client(network["url"], [], authid="services", secret=SECRET)
+    assert not no_uuid["joined"] and "livetiming.auth.no_uuid" in json.dumps(no_uuid)
+    bad_uuid = js_client(network["url"], [], authid="services", secret=SECRET, authextra={"uuid": "a.b"})
+    assert not bad_uuid["joined"] and "livetiming.auth.no_uuid" in json.dumps(bad_uuid)
     wrong = js_client(network["url"], [], authid="services", secret="not-the-secret")
     assert not wrong["joined"] and wrong["join_error"]
     unknown = js_client(network["url"], [], authid="nobody", secret=SECRET)
@@ -93,7 +98,7 @@ def test_malformed_control_messages_do_not_break_the_directory(network):
     actions = [{"op": "publish", "topic": "livetiming.control", "args": args} for args in junk]
     actions.append({"op": "call", "procedure": "livetiming.directory.listServices",
                     "kwargs": {"includeHidden": True}})
-    out = js_client(network["url"], actions, authid="services", secret=SECRET)
+    out = js_client(network["url"], actions, authid="services", secret=SECRET, authextra={"uuid": "junk"})
     assert all(r.get("ok") for r in out["results"][:-1])
     listing = out["results"][-1]["result"]
     assert sorted(m["uuid"] for m in listing) == sorted([network["uuid"], network["hidden_uuid"]])
@@ -168,15 +173,15 @@ def test_router_demo_runs_the_demo_race_in_the_network(processes, tmp_path):
                         "--demo", "20"], env=router_env(tmp_path))
     router.wait_for(r"Router ready: services and clients connect to ws://127.0.0.1:\d+/ws", stream="stdout",
                     timeout=120)
-    uuid = router.wait_for(r"Joined the router as services; announcing service (\w+)", timeout=60).group(1)
+    uuid = router.wait_for(r"Joined the router as services@\w+; announcing service (\w+)", timeout=60).group(1)
     out = js_client(f"ws://127.0.0.1:{port}/ws",
                     [{"op": "until", "procedure": "livetiming.directory.listServices", "contains": uuid}])
     assert "error" not in out["results"][0]
+    children = descendants(router.proc.pid)
+    assert any("demo" in " ".join(command_line(pid)) for pid in children)
     router.signal(signal.SIGTERM)
     assert router.wait(60) == 0
-    demo_pids = subprocess.run(["pgrep", "-f", "livetiming-service demo -v --speed 20.0"], capture_output=True,
-                               text=True).stdout.split()
-    assert demo_pids == []
+    wait_gone(children)
 
 
 def test_service_over_rawsocket_unix_and_stale_registrations_are_taken_over(network):
@@ -196,7 +201,7 @@ def test_service_over_rawsocket_unix_and_stale_registrations_are_taken_over(netw
 
 def test_standalone_directory_reinitialises_services(network):
     """A directory that (re)starts asks services to re-announce themselves (INITIALISE_DIRECTORY)."""
-    env = {**router_env(network["tmp"]), "LIVETIMING_ROUTER": network["url"]}
+    env = {**router_env(network["tmp"]), "LIVETIMING_ROUTER": components_url(network["tmp"])}
     directory = network["processes"]([command("livetiming-directory"), "-v"], env=env)
     directory.wait_for(r"Directory ready", timeout=60)
     out = js_client(network["url"], [
@@ -209,12 +214,24 @@ def test_standalone_directory_reinitialises_services(network):
     directory.stop()
 
 
+def test_router_refuses_a_node_directory_that_is_a_file(tmp_path):
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("x")
+    result = subprocess.run([command("livetiming-router"), "--port", str(free_port()), "--cbdir", str(not_a_directory)],
+                            capture_output=True, text=True, timeout=60,
+                            env={**__import__("os").environ, **router_env(tmp_path)})
+    assert result.returncode == 2 and "is not a directory" in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("args, env, text", [
     (["--port", "70000"], {}, "between 1 and 65535"),
     (["--port", "abc"], {}, "not a port number"),
     (["--print-config"], {"LIVETIMING_ROUTER_PORT": "abc"}, "LIVETIMING_ROUTER_PORT"),
     (["--print-config"], {"LIVETIMING_DIRECTORY_LIVENESS_INTERVAL": "ten"}, "not a number of seconds"),
     (["--interface", "nope.invalid"], {}, "not an address of this machine"),
+    (["--port", "5999"], {"LIVETIMING_DIRECTORY_LIVENESS_INTERVAL": "0"}, "at least 0.1"),
+    (["--port", "5999"], {"LIVETIMING_DIRECTORY_LIVENESS_INTERVAL": "-5"}, "at least 0.1"),
+    (["--port", "5999"], {"LIVETIMING_DIRECTORY_PUBLISH_INTERVAL": "nan"}, "at least 0.1"),
 ])
 def test_router_usage_errors(tmp_path, args, env, text):
     result = subprocess.run([command("livetiming-router"), *args, "--cbdir", str(tmp_path)], capture_output=True,

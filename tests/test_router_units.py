@@ -6,7 +6,7 @@ import pytest
 from autobahn.wamp.exception import ApplicationError
 
 from livetiming.orchestration.authenticator import AuthConfigurationError, authenticate, load_principals
-from livetiming.orchestration.directory import ServiceDirectory
+from livetiming.orchestration.directory import NotOwnerError, ServiceDirectory
 from livetiming.protocol import MalformedMessageError
 from livetiming.service.router import RouterURLError, transport_for
 
@@ -33,18 +33,20 @@ def test_bad_router_urls(url):
 
 def test_principals_from_secret_and_auth_file(tmp_path):
     auth_file = tmp_path / "auth.json"
-    auth_file.write_text(json.dumps({"relay": {"secret": "r", "role": "services", "salt": "s", "iterations": 10,
+    auth_file.write_text(json.dumps({"relay": {"secret": "r", "role": "components", "salt": "s", "iterations": 10,
                                                "keylen": 32, "ignored": 1}}))
     principals = load_principals("top", str(auth_file))
-    assert authenticate(principals, "timing", "services") == {"secret": "top", "role": "services"}
-    assert authenticate(principals, "timing", "relay") == {"secret": "r", "role": "services", "salt": "s",
+    assert authenticate(principals, "timing", "services", {"authextra": {"uuid": "abc"}}) == {
+        "secret": "top", "role": "services", "authid": "services@abc", "extra": {"uuid": "abc"}}
+    assert authenticate(principals, "timing", "relay") == {"secret": "r", "role": "components", "salt": "s",
                                                            "iterations": 10, "keylen": 32}
     with pytest.raises(ApplicationError) as error:
         authenticate(principals, "timing", "nobody")
     assert error.value.error == "livetiming.auth.no_such_id"
 
 
-@pytest.mark.parametrize("content", ["{", "[]", '{"x": {"role": "services"}}', '{"x": "secret"}'])
+@pytest.mark.parametrize("content", ["{", "[]", '{"x": {"role": "services"}}', '{"x": "secret"}',
+                                     '{"x": {"secret": "s", "role": "anonymous"}}', "[" * 100000])
 def test_bad_auth_files_are_configuration_errors(tmp_path, content):
     auth_file = tmp_path / "auth.json"
     auth_file.write_text(content)
@@ -65,16 +67,28 @@ def registration(uuid, **extra):
 
 def test_directory_registers_updates_and_removes():
     directory = ServiceDirectory()
-    assert directory.handle(registration("a"))
-    assert not directory.handle(registration("a"))  # unchanged: no re-publish
-    assert directory.handle(registration("b", hidden=True))
-    assert directory.handle(registration("a", description="new session"))
+    assert directory.handle(registration("a"), "a")
+    assert not directory.handle(registration("a"), "a")  # unchanged: no re-publish
+    assert directory.handle(registration("b", hidden=True), "b")
+    assert directory.handle(registration("a", description="new session"), "a")
     assert [m["uuid"] for m in directory.listing()] == ["a"]
     assert [m["uuid"] for m in directory.listing(include_hidden=True)] == ["a", "b"]
-    assert directory.handle({"msgClass": 3, "payload": "b"})
-    assert not directory.handle({"msgClass": 3, "payload": {"uuid": "zzz"}})
-    assert not directory.handle({"msgClass": 5, "payload": []})  # other classes are not for the directory
+    assert directory.handle({"msgClass": 3, "payload": "b"}, "b")
+    assert not directory.handle({"msgClass": 3, "payload": {"uuid": "zzz"}}, "zzz")
+    assert not directory.handle({"msgClass": 5, "payload": []}, None)  # other classes are not for the directory
     assert directory.uuids() == ["a"]
+
+
+@pytest.mark.parametrize("wrapper, sender", [
+    (registration("a", name="Fake"), "b"), (registration("a", name="Fake"), None),
+    ({"msgClass": 3, "payload": "a"}, "b"), ({"msgClass": 3, "payload": {"uuid": "a"}}, None),
+])
+def test_directory_accepts_a_uuid_only_from_its_own_session(wrapper, sender):
+    directory = ServiceDirectory()
+    directory.handle(registration("a"), "a")
+    with pytest.raises(NotOwnerError):
+        directory.handle(wrapper, sender)
+    assert directory.listing() == [registration("a")["payload"]]
 
 
 @pytest.mark.parametrize("wrapper", [
@@ -84,9 +98,9 @@ def test_directory_registers_updates_and_removes():
 ])
 def test_directory_rejects_malformed_messages_and_keeps_its_listing(wrapper):
     directory = ServiceDirectory()
-    directory.handle(registration("a"))
+    directory.handle(registration("a"), "a")
     with pytest.raises(MalformedMessageError):
-        directory.handle(wrapper)
+        directory.handle(wrapper, "a")
     assert [m["uuid"] for m in directory.listing()] == ["a"]
 
 

@@ -1,6 +1,6 @@
 // A real JavaScript WAMP client (autobahn-js) for the integration tests.
 // Usage: node wamp_probe.js '<plan JSON>'
-// plan: {url, realm, authid?, secret?, timeout_ms?, actions: [...]}
+// plan: {url, realm, authid?, secret?, authextra?, timeout_ms?, actions: [...]}
 // Prints one JSON object: {joined, join_error?, results: [...]}.
 globalThis.WebSocket = globalThis.WebSocket || require('ws');
 const autobahn = require('autobahn');
@@ -76,7 +76,8 @@ async function run(session, action) {
       }
     }
     case 'register':
-      return session.register(action.procedure, () => true).then(() => ({ ok: true }));
+      return session.register(action.procedure, () => action.answer === undefined ? true : action.answer,
+        action.force ? { force_reregister: true } : {}).then(() => ({ ok: true }));
     default:
       throw new Error('unknown op ' + action.op);
   }
@@ -86,6 +87,7 @@ const options = { url: plan.url, realm: plan.realm || 'timing', max_retries: 0 }
 if (plan.authid) {
   options.authmethods = ['wampcra'];
   options.authid = plan.authid;
+  if (plan.authextra) options.authextra = plan.authextra;
   options.onchallenge = (session, method, extra) => {
     let key = plan.secret;
     if (extra.salt) key = autobahn.auth_cra.derive_key(plan.secret, extra.salt, extra.iterations, extra.keylen);
@@ -96,6 +98,7 @@ const connection = new autobahn.Connection(options);
 connection.onopen = async (session, details) => {
   output.joined = true;
   output.authrole = details.authrole;
+  output.authid = details.authid;
   for (const action of plan.actions || []) {
     try {
       output.results.push(await run(session, action));

@@ -1,5 +1,11 @@
 """Running a router component (directory, DVR, catalogue) standalone: join
-LIVETIMING_ROUTER with WAMP-CRA, reconnecting with back-off, until signalled."""
+LIVETIMING_ROUTER, reconnecting with back-off, until signalled.
+
+A component needs the role `components`: either join over the router's
+private socket (`rs://unix:<node directory>/components.sock`, no secret: the
+socket's file permissions are the credential), or with WAMP-CRA as an auth
+id of role `components` from the router's LIVETIMING_AUTH_FILE
+(LIVETIMING_AUTH_ID and LIVETIMING_SHARED_SECRET here)."""
 import argparse
 from typing import List, Optional
 
@@ -20,6 +26,16 @@ def standalone_session(session_class: type) -> type:
     return type(f"Standalone{session_class.__name__}", (session_class, Session), {})
 
 
+def authentication_for(transport: dict, authid: Optional[str], secret: Optional[str]) -> Optional[dict]:
+    """WAMP-CRA when a secret is set, and anonymous over a unix socket (the
+    router's components.sock takes only that, and maps it to role
+    `components`); None when neither applies."""
+    methods = {"wampcra": {"authid": authid, "secret": secret}} if secret else {}
+    if transport.get("endpoint", {}).get("type") == "unix":
+        methods["anonymous"] = {}
+    return methods or None
+
+
 def run_component(prog: str, description: str, session_factory, argv: Optional[List[str]] = None,
                   extra: Optional[dict] = None) -> int:
     parser = argparse.ArgumentParser(prog=prog, description=description)
@@ -27,20 +43,26 @@ def run_component(prog: str, description: str, session_factory, argv: Optional[L
     parser.add_argument("--debug", action="store_true", help="log debug messages")
     args = parser.parse_args(argv)
     config.load_env_file()
-    url, secret = config.get("LIVETIMING_ROUTER"), config.get("LIVETIMING_SHARED_SECRET")
-    if not url or not secret:
-        return fail(prog, "LIVETIMING_ROUTER and LIVETIMING_SHARED_SECRET must be set")
+    url = config.get("LIVETIMING_ROUTER")
+    if not url:
+        return fail(prog, "LIVETIMING_ROUTER must be set (e.g. rs://unix:<router node directory>/components.sock)")
     try:
         transport = transport_for(url)
     except RouterURLError as error:
         return fail(prog, str(error))
+    authentication = authentication_for(transport, config.get("LIVETIMING_AUTH_ID"),
+                                        config.get("LIVETIMING_SHARED_SECRET"))
+    if authentication is None:
+        return fail(prog, "joining over the network needs LIVETIMING_SHARED_SECRET (and LIVETIMING_AUTH_ID, an "
+                          "auth id of role components); on the router's host use "
+                          "LIVETIMING_ROUTER=rs://unix:<node directory>/components.sock")
 
     from twisted.internet import reactor
 
     start_logging(prog, verbose=args.verbose, debug=args.debug)
     component = Component(
-        transports=[transport], realm=Realm.TIMING, session_factory=standalone_session(session_factory), extra=extra or {},
-        authentication={"wampcra": {"authid": config.get("LIVETIMING_AUTH_ID"), "secret": secret}},
+        transports=[transport], realm=Realm.TIMING, session_factory=standalone_session(session_factory),
+        extra=extra or {}, authentication=authentication,
     )
     reactor.callWhenRunning(component.start, reactor)
     reactor.addSystemEventTrigger("before", "shutdown", component.stop)

@@ -1,25 +1,41 @@
-"""`livetiming-router`: start the master router (Crossbar with the project's
-config, the authenticator and the directory inside it) and print where
-services and clients connect."""
+"""`livetiming-router`: run the master router and keep it running.
+
+It starts Crossbar with the project's config and, beside it, one process per
+component (authorizer, directory, DVR, catalogue; see `cli/host.py`), then
+supervises them all: a component that dies is restarted within seconds while
+routing goes on, and a Crossbar that dies is restarted too (components and
+services reconnect by themselves). Every child runs under `orphans`, so that
+this command dying for any reason, SIGKILL included, never leaves a Crossbar
+holding the port behind. The restart rules live in `orchestration/supervisor.py`;
+this module is the shell that spawns, reaps and reports."""
 import argparse
 import json
 import os
-import shutil
 import signal
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
+
+from twisted.internet import protocol, task
+from twisted.internet.defer import Deferred
+from twisted.internet.error import ProcessExitedAlready
 
 from .. import config
-from ..orchestration.router_config import build_config
+from ..orchestration.directory import intervals
+from ..orchestration.router_config import PRIVATE_SOCKETS, build_config
+from ..orchestration.settings import SettingError
+from ..orchestration.supervisor import ChildRecord, describe_exit
 from .errors import FAILURE, fail
 
 PROG = "livetiming-router"
 DEFAULT_PORT = 5080
 READY_TIMEOUT = 90.0
+STOP_TIMEOUT = 30.0
+PREVIOUS_NODE_TIMEOUT = 30.0
+PROBE_INTERVAL = 0.1
+CROSSBAR = "crossbar"
+SUPERVISOR_PID = "supervisor.pid"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,12 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--production", action="store_true",
                         help="TLS endpoint; key and certificates in CBDIR/tls (server.key, server.crt, chain.crt)")
     parser.add_argument("--print-config", action="store_true", help="print the Crossbar config and exit")
-    parser.add_argument("--no-dvr", action="store_true", help="do not run the DVR inside the router")
-    parser.add_argument("--no-catalogue", action="store_true",
-                        help="do not run the recordings catalogue inside the router")
+    parser.add_argument("--no-dvr", action="store_true", help="do not run the DVR beside the router")
+    parser.add_argument("--no-catalogue", action="store_true", help="do not run the recordings catalogue")
     parser.add_argument("--demo", nargs="?", type=float, const=10.0, metavar="SPEED",
                         help="also run the demo race in the network (at SPEED x real time, default 10)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show Crossbar's log instead of writing it to LIVETIMING_LOG_DIR/router.log")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show the logs instead of writing them to LIVETIMING_LOG_DIR")
     return parser
 
 
@@ -56,6 +72,8 @@ def port_number(text: str) -> int:
 
 def executable(name: str) -> Optional[str]:
     """A console script: beside this interpreter (a virtualenv), else on PATH."""
+    import shutil
+
     beside = Path(sys.executable).parent / name
     return str(beside) if beside.exists() else shutil.which(name)
 
@@ -64,7 +82,7 @@ def probe_address(interface: str) -> tuple:
     """(family, address) to bind or connect to for a listening interface."""
     try:
         family, _, _, _, address = socket.getaddrinfo(interface, None, type=socket.SOCK_STREAM)[0]
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError):
         raise ConfigurationError(f"--interface {interface!r} is not an address of this machine") from None
     host = address[0]
     if host == "0.0.0.0":
@@ -94,18 +112,73 @@ def port_is_open(interface: str, port: int) -> bool:
         return False
 
 
-def directory_settings() -> dict:
-    """Directory intervals may be shortened through the environment (tests)."""
-    settings = {}
-    for key, env in (("liveness_interval", "LIVETIMING_DIRECTORY_LIVENESS_INTERVAL"),
-                     ("publish_interval", "LIVETIMING_DIRECTORY_PUBLISH_INTERVAL")):
-        value = config.get(env)
-        if value:
-            try:
-                settings[key] = float(value)
-            except ValueError:
-                raise ConfigurationError(f"{env} is not a number of seconds: {value!r}") from None
-    return settings
+def directory_settings() -> None:
+    """The directory's intervals come from the environment (tests shorten
+    them): check them now, so that a bad one stops us before anything runs."""
+    try:
+        intervals(None)
+    except SettingError as error:
+        raise ConfigurationError(str(error)) from None
+
+
+def process_alive(pid: int) -> bool:
+    """True for a running process (a zombie is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def pid_in(path: Path) -> Optional[int]:
+    """The pid recorded in a pid file (Crossbar's JSON or our plain number)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    try:
+        data = json.loads(text)
+        pid = data["pid"] if isinstance(data, dict) else data
+        return int(pid)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def prepare_node_directory(cbdir: Path) -> None:
+    """The node directory holds the private sockets: only its owner may enter."""
+    if cbdir.exists() and not cbdir.is_dir():
+        raise ConfigurationError(f"--cbdir {cbdir} is not a directory")
+    try:
+        cbdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cbdir.chmod(0o700)
+    except OSError as error:
+        raise ConfigurationError(f"cannot use the node directory {cbdir}: {error.strerror}") from None
+
+
+def claim_node_directory(cbdir: Path, timeout: float = PREVIOUS_NODE_TIMEOUT) -> None:
+    """Refuse a node directory another live router runs from; wait for (or
+    end) the Crossbar of a router that died, which its death signal is
+    already stopping, so that a restart on the same port works at once."""
+    other = pid_in(cbdir / SUPERVISOR_PID)
+    if other and other != os.getpid() and process_alive(other):
+        raise ConfigurationError(f"another {PROG} (pid {other}) runs from {cbdir}")
+    orphan = pid_in(cbdir / "node.pid")
+    if orphan and process_alive(orphan):
+        import time
+
+        deadline = time.monotonic() + timeout
+        os.kill(orphan, signal.SIGTERM)
+        while process_alive(orphan) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if process_alive(orphan):
+            os.kill(orphan, signal.SIGKILL)
+    (cbdir / SUPERVISOR_PID).write_text(f"{os.getpid()}\n", encoding="utf-8")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -114,9 +187,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         port = args.port or port_number(config.get("LIVETIMING_ROUTER_PORT", str(DEFAULT_PORT)))
-        node_config = build_config(port=port, interface=args.interface, production=args.production,
-                                   directory=directory_settings(), dvr=not args.no_dvr,
-                                   catalogue=not args.no_catalogue)
+        node_config = build_config(port=port, interface=args.interface, production=args.production)
+        directory_settings()
         probe_address(args.interface)
     except argparse.ArgumentTypeError as error:
         return fail(PROG, f"LIVETIMING_ROUTER_PORT: {error}")
@@ -131,82 +203,232 @@ def main(argv: Optional[List[str]] = None) -> int:
     crossbar = executable("crossbar")
     if crossbar is None:
         return fail(PROG, "Crossbar is not installed: pip install 'livetiming-core[router]'")
-    if not port_is_free(args.interface, port):
-        return fail(PROG, f"port {port} on {args.interface} is already in use (choose another with --port)", FAILURE)
-
-    cbdir = Path(args.cbdir) if args.cbdir else config.data_home() / "router"
-    cbdir.mkdir(parents=True, exist_ok=True)
-    (cbdir / "config.json").write_text(json.dumps(node_config, indent=2), encoding="utf-8")
-    log_path = None
-    if args.verbose:
-        output = None
-    else:
-        log_path = config.directory("LIVETIMING_LOG_DIR") / "router.log"
-        output = open(log_path, "a", encoding="utf-8")
-    router = subprocess.Popen([crossbar, "start", "--cbdir", str(cbdir), "--config", "config.json"],
-                              stdout=output, stderr=subprocess.STDOUT if output else None,
-                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    cbdir = Path(args.cbdir).expanduser().absolute() if args.cbdir else config.data_home() / "router"
     try:
-        return supervise(router, port, args.interface, log_path, args.demo, args.production)
-    finally:  # whatever happened here, Crossbar must not outlive us
-        if router.poll() is None:
-            router.terminate()
-            try:
-                router.wait(30)
-            except subprocess.TimeoutExpired:
-                router.kill()
-
-
-def start_demo(url: str, speed: float) -> subprocess.Popen:
-    """The demo race as a service of this network, its live summary on our stdout."""
-    return subprocess.Popen([sys.executable, "-m", "livetiming.cli.service", "demo", "-v", "--speed", str(speed),
-                             "--grid", "10"], env={**os.environ, "LIVETIMING_ROUTER": url})
-
-
-def supervise(router: subprocess.Popen, port: int, interface: str, log_path: Optional[Path],
-              demo_speed: Optional[float] = None, tls: bool = False) -> int:
-    """Wait for the router to listen, report, forward SIGINT/SIGTERM, wait for it to stop."""
-    stopping = []
-    children = []
-
-    def stop(signum, frame):
-        stopping.append(signum)
-        for child in children + [router]:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+        prepare_node_directory(cbdir)
+        claim_node_directory(cbdir)
+    except ConfigurationError as error:
+        return fail(PROG, str(error))
     try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while not port_is_open(interface, port):
-            if router.poll() is not None or time.monotonic() > deadline:
-                if router.poll() is None:
-                    router.terminate()
-                where = f"; see {log_path}" if log_path else ""
-                return fail(PROG, f"Crossbar did not start (exit code {router.wait()}){where}", FAILURE)
-            if stopping:
-                break
-            time.sleep(0.1)
-        else:
-            host = "127.0.0.1" if interface in ("0.0.0.0", "127.0.0.1") else interface
-            url = f"{'wss' if tls else 'ws'}://{host}:{port}/ws"
-            print(f"Router ready: services and clients connect to {url} (realm timing; LIVETIMING_ROUTER={url})",
-                  flush=True)
-            if demo_speed:
-                children.append(start_demo(url, demo_speed))
-        try:
-            code = router.wait(timeout=None)
-        except KeyboardInterrupt:
-            code = router.wait()
-        if stopping:
-            return 0
-        return fail(PROG, f"Crossbar exited unexpectedly (exit code {code})", FAILURE)
+        if not port_is_free(args.interface, port):
+            return fail(PROG, f"port {port} on {args.interface} is already in use (choose another with --port)",
+                        FAILURE)
+        (cbdir / "config.json").write_text(json.dumps(node_config, indent=2), encoding="utf-8")
+        log_path = None if args.verbose else config.directory("LIVETIMING_LOG_DIR") / "router.log"
+        hosts = [name for name, wanted in (("authorizer", True), ("directory", True), ("dvr", not args.no_dvr),
+                                           ("catalogue", not args.no_catalogue)) if wanted]
+        supervisor = RouterSupervisor(crossbar, cbdir, port, args.interface, hosts, log_path,
+                                      demo_speed=args.demo, tls=args.production, verbose=args.verbose)
+        return supervisor.run()
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-            child.wait()
+        if pid_in(cbdir / SUPERVISOR_PID) == os.getpid():
+            (cbdir / SUPERVISOR_PID).unlink()
+
+
+class Child(protocol.ProcessProtocol):
+    """One supervised process: reports readiness (fd 3) and its end."""
+
+    def __init__(self, supervisor: "RouterSupervisor", record: ChildRecord):
+        self.supervisor = supervisor
+        self.record = record
+        self.ended = Deferred()
+
+    def childDataReceived(self, fd: int, data: bytes) -> None:
+        if fd == 3 and b"ready" in data:
+            self.supervisor.child_ready(self)
+
+    def processEnded(self, reason) -> None:
+        self.supervisor.child_ended(self, reason.value)
+        self.ended.callback(None)
+
+
+class RouterSupervisor:
+    """Spawns Crossbar and the component hosts, restarts what dies, stops
+    everything on SIGINT/SIGTERM (a second signal changes nothing)."""
+
+    def __init__(self, crossbar: str, cbdir: Path, port: int, interface: str, hosts: List[str],
+                 log_path: Optional[Path], demo_speed: Optional[float] = None, tls: bool = False,
+                 verbose: bool = False, reactor=None):
+        if reactor is None:
+            from twisted.internet import reactor
+        self.reactor = reactor
+        self.crossbar = crossbar
+        self.cbdir = cbdir
+        self.port = port
+        self.interface = interface
+        self.hosts = hosts
+        self.log_path = log_path
+        self.demo_speed = demo_speed
+        self.verbose = verbose
+        host = "127.0.0.1" if interface in ("0.0.0.0", "127.0.0.1") else interface
+        self.url = f"{'wss' if tls else 'ws'}://{host}:{port}/ws"
+        self.records: Dict[str, ChildRecord] = {}
+        self.children: Dict[str, Child] = {}
+        self.announced = False
+        self.stopping = False
+        self.exit_code = 0
+        self._log_fd: Optional[int] = None
+        self._probe: Optional[task.LoopingCall] = None
+        self._deadline = None
+
+    # --- running -----------------------------------------------------------------
+
+    def run(self) -> int:
+        if self.log_path is not None:
+            self._log_fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            self.reactor.callWhenRunning(self._start)
+            self.reactor.run()  # Twisted's handlers reap children (SIGCHLD); ours replace SIGINT/SIGTERM
+        finally:
+            if self._log_fd is not None:
+                os.close(self._log_fd)
+        return self.exit_code
+
+    def _start(self) -> None:
+        # A second stop signal (Ctrl-C, then SIGTERM from a service manager) changes nothing.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: self.reactor.callFromThread(self.stop))
+        self._deadline = self.reactor.callLater(READY_TIMEOUT, self._not_ready)
+        self._spawn(CROSSBAR)
+
+    def _report(self, text: str, error: bool = False) -> None:
+        print(f"{PROG}: {text}", file=sys.stderr if error else sys.stdout, flush=True)
+
+    def _command(self, name: str) -> List[str]:
+        if name == CROSSBAR:
+            return [self.crossbar, "start", "--cbdir", str(self.cbdir), "--config", "config.json"]
+        if name == "demo":
+            return [sys.executable, "-m", "livetiming.cli.service", "demo", "-v", "--speed", str(self.demo_speed),
+                    "--grid", "10"]
+        return [sys.executable, "-m", "livetiming.cli.host", name, "--cbdir", str(self.cbdir), "--ready-fd", "3",
+                *(["-v"] if self.verbose else [])]
+
+    def _spawn(self, name: str) -> None:
+        record = self.records.setdefault(name, ChildRecord(name))
+        child = Child(self, record)
+        argv = [sys.executable, "-m", "livetiming.orchestration.orphans", str(os.getpid()), "--", *self._command(name)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if name == "demo":
+            env["LIVETIMING_ROUTER"] = self.url
+            fds = {0: "w", 1: 1, 2: 2}
+        else:
+            out = self._log_fd if self._log_fd is not None else 1
+            fds = {0: "w", 1: out, 2: out if self._log_fd is not None else 2, 3: "r"}
+        record.started(self.reactor.seconds())
+        self.children[name] = child
+        self.reactor.spawnProcess(child, argv[0], argv, env=env, childFDs=fds)
+        if name == CROSSBAR:
+            self._probe = task.LoopingCall(self._probe_port)
+            self._probe.clock = self.reactor
+            self._probe.start(PROBE_INTERVAL, now=False)
+
+    def _probe_port(self) -> None:
+        if not port_is_open(self.interface, self.port):
+            return
+        self._probe.stop()
+        self._probe = None
+        self.records[CROSSBAR].ready = True
+        for name in self.hosts:
+            if name not in self.children:
+                self._spawn(name)
+        if self.announced:
+            self._report("Crossbar is back")
+        self._maybe_announce()
+
+    def child_ready(self, child: Child) -> None:
+        record = child.record
+        was_ready = record.ready
+        record.ready = True
+        self._secure_sockets()
+        if self.announced:
+            self._report(f"component {record.name} {'rejoined the router' if was_ready else 'is back'}")
+        self._maybe_announce()
+
+    def _maybe_announce(self) -> None:
+        if self.announced or self.stopping:
+            return
+        if not all(self.records.get(name) and self.records[name].ready for name in [CROSSBAR, *self.hosts]):
+            return
+        self.announced = True
+        if self._deadline is not None and self._deadline.active():
+            self._deadline.cancel()
+        print(f"Router ready: services and clients connect to {self.url} "
+              f"(realm timing; LIVETIMING_ROUTER={self.url})", flush=True)
+        if self.demo_speed:
+            self._spawn("demo")
+
+    def _secure_sockets(self) -> None:
+        """Twisted creates unix sockets 0666; the node directory (0700) already
+        keeps others out, and the sockets themselves are made owner-only too."""
+        for name in PRIVATE_SOCKETS:
+            try:
+                (self.cbdir / name).chmod(0o600)
+            except OSError:
+                pass
+
+    def _not_ready(self) -> None:
+        missing = [name for name in [CROSSBAR, *self.hosts] if not (name in self.records and self.records[name].ready)]
+        where = f"; see {self.log_path}" if self.log_path else ""
+        self._report(f"error: not ready after {READY_TIMEOUT:.0f} s: {', '.join(missing)}{where}", error=True)
+        self.exit_code = FAILURE
+        self.stop()
+
+    def child_ended(self, child: Child, status) -> None:
+        name = child.record.name
+        if self.children.get(name) is child:
+            del self.children[name]
+        if self.stopping:
+            if not self.children:
+                self.reactor.stop()
+            return
+        if name == CROSSBAR and not self.announced:
+            if self._probe is not None and self._probe.running:
+                self._probe.stop()
+            where = f"; see {self.log_path}" if self.log_path else ""
+            self._report(f"error: Crossbar did not start ({describe_exit(status)}){where}", error=True)
+            self.exit_code = FAILURE
+            self.stop()
+            return
+        if name == CROSSBAR and self._probe is not None and self._probe.running:
+            self._probe.stop()
+        delay = child.record.exited(self.reactor.seconds())
+        self._report(f"{name} stopped unexpectedly ({describe_exit(status)}); restarting it in {delay:g} s",
+                     error=True)
+        self.reactor.callLater(delay, self._restart, name)
+
+    def _restart(self, name: str) -> None:
+        if not self.stopping and name not in self.children:
+            self._spawn(name)
+            self._report(f"{name} restarted")
+
+    # --- stopping ----------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop every child (the demo and components first, Crossbar last is
+        not needed: each just loses its connection), then the reactor."""
+        if self.stopping:
+            return
+        self.stopping = True
+        if self._probe is not None and self._probe.running:
+            self._probe.stop()
+        if not self.children:
+            self.reactor.stop()
+            return
+        for child in list(self.children.values()):
+            self._signal(child, signal.SIGTERM)
+        self.reactor.callLater(STOP_TIMEOUT, self._kill_leftovers)
+
+    def _kill_leftovers(self) -> None:
+        for child in list(self.children.values()):
+            self._report(f"{child.record.name} did not stop within {STOP_TIMEOUT:.0f} s; killing it", error=True)
+            self._signal(child, signal.SIGKILL)
+
+    @staticmethod
+    def _signal(child: Child, signum: int) -> None:
+        try:
+            child.transport.signalProcess(signum)
+        except ProcessExitedAlready:  # processEnded follows
+            pass
 
 
 if __name__ == "__main__":

@@ -1,19 +1,24 @@
-"""The dynamic WAMP-CRA authenticator (runs inside the router with role
-`authenticator`). Auth id `services` maps to role `services` with
-LIVETIMING_SHARED_SECRET; more ids may come from LIVETIMING_AUTH_FILE."""
+"""The WAMP-CRA authenticator. It runs inside the router worker as a Crossbar
+`function` authenticator: a plain function the router calls in-process, so
+there is no procedure anyone could call to read a principal, no session that
+could be killed, and a secret never leaves the router process.
+
+Auth id `services` maps to role `services` with LIVETIMING_SHARED_SECRET;
+more auth ids (roles `services`, `components` or `admin`) may come from the
+JSON file named by LIVETIMING_AUTH_FILE. A `services` session must announce
+its uuid and is bound to it (see `identity`)."""
 import json
 import os
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
-from autobahn.twisted.wamp import ApplicationSession
 from autobahn.wamp.exception import ApplicationError
-from twisted.internet.defer import inlineCallbacks
-from twisted.logger import Logger
 
-AUTHENTICATE = "livetiming.authenticate"
+from .identity import IdentityError, announced_uuid, bind
+from .permissions import CREDENTIAL_ROLES, SERVICES
+
 NO_SUCH_ID = "livetiming.auth.no_such_id"
-SERVICES = "services"
+NO_UUID = "livetiming.auth.no_uuid"
 CRA_KEYS = ("secret", "role", "salt", "iterations", "keylen")
 
 
@@ -35,39 +40,45 @@ def load_principals(shared_secret: Optional[str], auth_file: Optional[str] = Non
 def _read_auth_file(path: Path) -> Dict[str, dict]:
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise AuthConfigurationError(f"LIVETIMING_AUTH_FILE {path} cannot be read: {error}") from None
     if not isinstance(entries, dict):
         raise AuthConfigurationError(f"LIVETIMING_AUTH_FILE {path} must hold a JSON object of auth ids")
     principals = {}
     for authid, entry in entries.items():
-        if not isinstance(entry, dict) or not entry.get("secret") or not entry.get("role"):
+        if not isinstance(entry, dict) or not isinstance(entry.get("secret"), str) or not entry["secret"]:
             raise AuthConfigurationError(f"LIVETIMING_AUTH_FILE {path}: entry {authid!r} needs a secret and a role")
+        if entry.get("role") not in CREDENTIAL_ROLES:
+            raise AuthConfigurationError(f"LIVETIMING_AUTH_FILE {path}: entry {authid!r} has role "
+                                         f"{entry.get('role')!r}; use one of {', '.join(CREDENTIAL_ROLES)}")
         principals[authid] = {key: entry[key] for key in CRA_KEYS if key in entry}
     return principals
 
 
 def authenticate(principals: Dict[str, dict], realm: str, authid: str, details: Optional[dict] = None) -> dict:
-    """What Crossbar's dynamic WAMP-CRA needs to challenge `authid`."""
+    """What Crossbar's WAMP-CRA needs to challenge `authid`; a `services`
+    principal comes back bound to the uuid the session announced."""
     try:
-        return dict(principals[authid])
+        principal = dict(principals[authid])
     except (KeyError, TypeError):
         raise ApplicationError(NO_SUCH_ID, f"no principal with authid '{authid}'") from None
-
-
-class AuthenticatorSession(ApplicationSession):
-    """Registers `livetiming.authenticate` inside the router."""
-
-    log = Logger()
-
-    @inlineCallbacks
-    def onJoin(self, details):
+    if principal["role"] == SERVICES:
         try:
-            principals = load_principals(os.environ.get("LIVETIMING_SHARED_SECRET"),
-                                         os.environ.get("LIVETIMING_AUTH_FILE"))
-        except AuthConfigurationError as error:
-            self.log.critical("{error}", error=error)
-            raise
-        yield self.register(lambda realm, authid, details=None: authenticate(principals, realm, authid, details),
-                            AUTHENTICATE)
-        self.log.info("Authenticator ready ({count} auth ids)", count=len(principals))
+            uuid = announced_uuid((details or {}).get("authextra"))
+        except IdentityError as error:
+            raise ApplicationError(NO_UUID, str(error)) from None
+        principal["authid"] = bind(authid, uuid)
+        principal["extra"] = {"uuid": uuid}
+    return principal
+
+
+def create_authenticator(config: dict, controller=None) -> Callable:
+    """Crossbar's factory for a `function` authenticator (called once per
+    router worker). Principals are read from the environment here, so a
+    misconfigured router fails every login with the reason in its log."""
+    principals = load_principals(os.environ.get("LIVETIMING_SHARED_SECRET"), os.environ.get("LIVETIMING_AUTH_FILE"))
+
+    def authenticator(realm: str, authid: str, details: Optional[dict] = None) -> dict:
+        return authenticate(principals, realm, authid, details)
+
+    return authenticator

@@ -1,17 +1,22 @@
 """The directory: which services are live. A plain `ServiceDirectory` holds
-the manifests; `DirectorySession` is the WAMP shell that runs inside the
-router (or standalone as `livetiming-directory`)."""
+the manifests; `DirectorySession` is the WAMP shell that runs beside the
+router (supervised by `livetiming-router`, or standalone as `livetiming-directory`).
+
+A registration or deregistration is accepted only from the session bound to
+the uuid it names (publisher disclosure, see `identity`): with one shared
+secret, nothing else stops one service from removing or renaming another."""
 import re
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from autobahn.twisted.wamp import ApplicationSession
-from autobahn.wamp.types import PublishOptions, RegisterOptions
+from autobahn.wamp.types import PublishOptions, RegisterOptions, SubscribeOptions
 from twisted.internet import defer, task
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from ..protocol import RPC, Channel, MalformedMessageError, Message, MessageClass
-from .settings import component_setting, session_extra
+from .identity import bound_uuid, publisher_authid
+from .settings import SettingError, component_setting, positive_seconds, session_extra
 
 LIVENESS_INTERVAL = 10.0
 PUBLISH_INTERVAL = 60.0
@@ -23,6 +28,10 @@ class InvalidManifestError(MalformedMessageError):
     """A registration whose manifest the directory cannot list."""
 
 
+class NotOwnerError(MalformedMessageError):
+    """A registration or deregistration from a session not bound to its uuid."""
+
+
 def validate_manifest(manifest) -> dict:
     if not isinstance(manifest, dict):
         raise InvalidManifestError(f"manifest is not an object: {type(manifest).__name__}")
@@ -32,23 +41,36 @@ def validate_manifest(manifest) -> dict:
     return manifest
 
 
+def intervals(extra: Optional[dict]) -> tuple:
+    """(liveness, publish) intervals in seconds; tests shorten them through
+    the environment. Raises SettingError for anything but a positive number."""
+    return (positive_seconds(component_setting(extra, "liveness_interval", "LIVETIMING_DIRECTORY_LIVENESS_INTERVAL",
+                                               LIVENESS_INTERVAL), "LIVETIMING_DIRECTORY_LIVENESS_INTERVAL"),
+            positive_seconds(component_setting(extra, "publish_interval", "LIVETIMING_DIRECTORY_PUBLISH_INTERVAL",
+                                               PUBLISH_INTERVAL), "LIVETIMING_DIRECTORY_PUBLISH_INTERVAL"))
+
+
 class ServiceDirectory:
     """Manifests of live services by UUID, in registration order."""
 
     def __init__(self):
         self._services: Dict[str, dict] = {}
 
-    def handle(self, wrapper) -> bool:
-        """Apply a CONTROL message; True when the listing changed. Raises
-        MalformedMessageError for messages it cannot use."""
+    def handle(self, wrapper, sender: Optional[str]) -> bool:
+        """Apply a CONTROL message published by the service bound to uuid
+        `sender` (None: not a service); True when the listing changed. Raises
+        MalformedMessageError for messages it cannot use or must not accept."""
         message = Message.parse(wrapper)
         if message.msg_class == MessageClass.SERVICE_REGISTRATION:
-            return self.register(message.payload)
+            manifest = validate_manifest(message.payload)
+            _check_owner(manifest["uuid"], sender, "registration")
+            return self.register(manifest)
         if message.msg_class == MessageClass.SERVICE_DEREGISTRATION:
             payload = message.payload
             uuid = payload.get("uuid") if isinstance(payload, dict) else payload
             if not isinstance(uuid, str):
-                raise InvalidManifestError(f"deregistration without a uuid: {payload!r}")
+                raise InvalidManifestError(f"deregistration without a uuid: {str(payload)[:80]!r}")
+            _check_owner(uuid, sender, "deregistration")
             return self.remove(uuid)
         return False
 
@@ -69,6 +91,11 @@ class ServiceDirectory:
         return [m for m in self._services.values() if include_hidden or not m.get("hidden")]
 
 
+def _check_owner(uuid: str, sender: Optional[str], what: str) -> None:
+    if uuid != sender:
+        raise NotOwnerError(f"{what} for {uuid[:80]!r} from a session bound to {sender!r}; ignored")
+
+
 class DirectorySession(ApplicationSession):
     """Registers listServices, follows CONTROL, checks liveness, publishes the listing."""
 
@@ -80,13 +107,14 @@ class DirectorySession(ApplicationSession):
 
         extra = session_extra(self)
         self.reactor = extra.get("reactor", reactor)
-        self.liveness_interval = float(component_setting(
-            extra, "liveness_interval", "LIVETIMING_DIRECTORY_LIVENESS_INTERVAL", LIVENESS_INTERVAL))
-        self.publish_interval = float(component_setting(
-            extra, "publish_interval", "LIVETIMING_DIRECTORY_PUBLISH_INTERVAL", PUBLISH_INTERVAL))
+        try:
+            self.liveness_interval, self.publish_interval = intervals(extra)
+        except SettingError as error:
+            self.log.critical("{error}", error=error)
+            raise
         self.directory = ServiceDirectory()
         yield self.register(self.list_services, RPC.DIRECTORY_LISTING, options=RegisterOptions(force_reregister=True))
-        yield self.subscribe(self.on_control, Channel.CONTROL)
+        yield self.subscribe(self.on_control, Channel.CONTROL, options=SubscribeOptions(details=True))
         self.publish(Channel.CONTROL, Message(MessageClass.INITIALISE_DIRECTORY).serialise())
         self.publish_listing()
         self._loops = [task.LoopingCall(self.check_liveness), task.LoopingCall(self.publish_listing)]
@@ -105,13 +133,13 @@ class DirectorySession(ApplicationSession):
     def list_services(self, includeHidden: bool = False) -> List[dict]:
         return self.directory.listing(include_hidden=bool(includeHidden))
 
-    def on_control(self, *args, **kwargs) -> None:
+    def on_control(self, *args, details=None, **kwargs) -> None:
         if len(args) != 1 or kwargs:
             self.log.warn("Ignoring CONTROL message with unexpected arguments: {args!r} {kwargs!r}",
-                          args=args[:3], kwargs=kwargs)
+                          args=str(args[:3])[:200], kwargs=str(kwargs)[:200])
             return
         try:
-            changed = self.directory.handle(args[0])
+            changed = self.directory.handle(args[0], bound_uuid(publisher_authid(details)))
         except MalformedMessageError as error:
             self.log.warn("Ignoring malformed CONTROL message: {error}", error=error)
             return

@@ -1,7 +1,10 @@
 """The DVR's WAMP shell: subscribes to every service's state and analysis,
 CONTROL and DIRECTORY, and feeds the `DVR` core. Runs inside the router or
 standalone (`livetiming-dvr`). Malformed topics and payloads are logged and
-skipped; a failure for one service never affects the others."""
+skipped; a failure for one service never affects the others. A manifest on
+CONTROL counts only from the service it describes (see `identity`); states
+and analysis need no such check, since the router lets only a service
+publish on its own topics."""
 import json
 
 from autobahn.twisted.wamp import ApplicationSession
@@ -14,7 +17,8 @@ from ..protocol import RPC, Channel, MalformedMessageError, Message, MessageClas
 from ..protocol.lzstring import LZStringError, decompress_from_utf16
 from .directory import InvalidManifestError, validate_manifest
 from .dvr import DVR, settings_from
-from .settings import component_setting, session_extra
+from .identity import speaks_for
+from .settings import component_setting, positive_seconds, session_extra
 
 STATE_PREFIX = "livetiming.service."
 ANALYSIS_PREFIX = "livetiming.analysis/"
@@ -58,7 +62,7 @@ class DVRSession(ApplicationSession):
             self.dvr.resume_all(self.reactor.seconds())
         # Manifests first: a retained state must not reach a resumed recording
         # before we know whether its service started a new session meanwhile.
-        yield self.subscribe(self.on_control, Channel.CONTROL)
+        yield self.subscribe(self.on_control, Channel.CONTROL, options=SubscribeOptions(details=True))
         yield self.subscribe(self.on_listing, Channel.DIRECTORY, options=SubscribeOptions(get_retained=True))
         yield self.ask_directory()
         yield self.subscribe(self.on_analysis, ANALYSIS_PREFIX,
@@ -67,7 +71,8 @@ class DVRSession(ApplicationSession):
                              options=SubscribeOptions(match="prefix", details=True, get_retained=True))
         self._ticker = task.LoopingCall(self.tick)
         self._ticker.clock = self.reactor
-        interval = float(component_setting(extra, "tick_interval", "LIVETIMING_DVR_TICK_INTERVAL", TICK_INTERVAL))
+        interval = positive_seconds(component_setting(extra, "tick_interval", "LIVETIMING_DVR_TICK_INTERVAL",
+                                                      TICK_INTERVAL), "LIVETIMING_DVR_TICK_INTERVAL")
         self._ticker.start(interval, now=False).addErrback(
             lambda f: self.log.failure("DVR tick loop failed", f))
         self.log.info("DVR ready: recording to {path}", path=self.dvr.settings.recordings_dir)
@@ -109,10 +114,15 @@ class DVRSession(ApplicationSession):
             self.log.warn("Ignoring malformed {what}: {error}", what=what, error=error)
             return None
 
-    def on_control(self, *args, **kwargs):
+    def on_control(self, *args, details=None, **kwargs):
         message = self._event(args, "CONTROL message")
-        if message is not None and message.msg_class == MessageClass.SERVICE_REGISTRATION:
-            self._manifest(message.payload)
+        if message is None or message.msg_class != MessageClass.SERVICE_REGISTRATION:
+            return
+        uuid = message.payload.get("uuid") if isinstance(message.payload, dict) else None
+        if not speaks_for(details, uuid):
+            self.log.warn("Ignoring a manifest for {uuid} from another session", uuid=str(uuid)[:80])
+            return
+        self._manifest(message.payload)
 
     def on_listing(self, *args, **kwargs):
         message = self._event(args, "directory listing")

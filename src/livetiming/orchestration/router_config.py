@@ -1,55 +1,45 @@
 """The master router's Crossbar configuration, built as plain data so that
-`livetiming-router` can render it with the port and intervals of the moment,
-and the files in `crossbar/` are this function's output (a test keeps them so)."""
-from typing import List, Optional
+`livetiming-router` can render it with the port of the moment, and the files
+in `crossbar/` are this function's output (a test keeps them so).
 
+The node runs one router worker and nothing else: the authenticator is a
+`function` inside it (no procedure, no session to kill), and the authorizer,
+directory, DVR and catalogue are processes of their own that `livetiming-router`
+supervises (see `supervisor`). They join over private unix sockets in the
+node directory, whose transport decides their role, so they need no secret."""
 from ..protocol import Realm
+from .permissions import AUTHORIZER, COMPONENTS, realm_roles
 
-AUTHENTICATOR = "livetiming.orchestration.authenticator.AuthenticatorSession"
-DIRECTORY = "livetiming.orchestration.directory.DirectorySession"
-DVR = "livetiming.orchestration.dvr_session.DVRSession"
-CATALOGUE = "livetiming.orchestration.catalogue_session.CatalogueSession"
 UNIX_SOCKET = "router.sock"
+"""RawSocket for services next to the router (same authentication as the WebSocket)."""
 COMPONENTS_SOCKET = "components.sock"
-"""Unix socket on which the node's own container worker joins as `services`
-(trusted: only processes that can open the node directory reach it)."""
-
-
-def _permission(uri: str, match: str, call: bool, register: bool, publish: bool, subscribe: bool) -> dict:
-    return {
-        "uri": uri,
-        "match": match,
-        "allow": {"call": call, "register": register, "publish": publish, "subscribe": subscribe},
-        "disclose": {"caller": False, "publisher": False},
-        "cache": True,
-    }
-
-
-ROLES = [
-    {"name": "authenticator",
-     "permissions": [_permission("livetiming.authenticate", "prefix", False, True, False, False)]},
-    {"name": "services",
-     "permissions": [_permission("", "prefix", True, True, True, True)]},
-    {"name": "anonymous",
-     "permissions": [_permission("", "prefix", True, False, False, True)]},
-]
+"""Joining here makes a session `components` (directory, DVR, catalogue)."""
+GUARD_SOCKET = "guard.sock"
+"""Joining here makes a session `authorizer`."""
+PRIVATE_SOCKETS = (UNIX_SOCKET, COMPONENTS_SOCKET, GUARD_SOCKET)
+AUTHENTICATOR = "livetiming.orchestration.authenticator.create_authenticator"
 
 AUTH = {
-    "wampcra": {"type": "dynamic", "authenticator": "livetiming.authenticate"},
+    "wampcra": {"type": "function", "create": AUTHENTICATOR},
     "anonymous": {"type": "static", "role": "anonymous"},
 }
 
 
-def build_config(port: int = 5080, interface: str = "127.0.0.1", production: bool = False,
-                 directory: Optional[dict] = None, dvr: bool = True, catalogue: bool = True,
-                 extra_components: Optional[List[dict]] = None) -> dict:
-    """Crossbar node config: realm `timing`, three roles, a WebSocket
-    transport at `/ws` (TLS in production, key and certificate under the node
-    directory's `tls/`), a RawSocket on a unix socket for local components,
-    the authenticator and the directory inside the router worker, and the DVR
-    and the recordings catalogue (either can be left out) in a container
-    worker joined over a trusted unix socket. Component settings not given here come from
-    the router's environment (LIVETIMING_RECORDINGS_DIR and so on)."""
+def _private_socket(path: str, role: str) -> dict:
+    return {
+        "type": "rawsocket",
+        "endpoint": {"type": "unix", "path": path},
+        "serializers": ["json", "msgpack", "cbor"],
+        "auth": {"anonymous": {"type": "static", "role": role}},
+    }
+
+
+def build_config(port: int = 5080, interface: str = "127.0.0.1", production: bool = False) -> dict:
+    """Crossbar node config: realm `timing` with the roles of `permissions`, a
+    WebSocket transport at `/ws` (TLS in production, key and certificate
+    under the node directory's `tls/`), a RawSocket on a unix socket for
+    services on the same host, and the two private sockets of the supervised
+    components."""
     endpoint = {"type": "tcp", "port": port, "interface": interface}
     if production:
         endpoint["tls"] = {
@@ -57,21 +47,9 @@ def build_config(port: int = 5080, interface: str = "127.0.0.1", production: boo
             "certificate": "tls/server.crt",
             "chain_certificates": ["tls/chain.crt"],
         }
-    components = [
-        {"type": "class", "classname": AUTHENTICATOR, "realm": Realm.TIMING, "role": "authenticator"},
-        {"type": "class", "classname": DIRECTORY, "realm": Realm.TIMING, "role": "services",
-         "extra": dict(directory or {})},
-    ]
-    components.extend(extra_components or [])
-    # The DVR and the catalogue do heavy file work (finishing a day-long
-    # recording takes many seconds): they run in a container worker, a
-    # process of their own, so that routing never waits for them.
-    local = {"type": "rawsocket", "endpoint": {"type": "unix", "path": COMPONENTS_SOCKET}, "serializer": "msgpack"}
-    container = [{"type": "class", "classname": classname, "realm": Realm.TIMING, "transport": local, "extra": {}}
-                 for classname, wanted in ((DVR, dvr), (CATALOGUE, catalogue)) if wanted]
-    workers = [{
+    router = {
         "type": "router",
-        "realms": [{"name": Realm.TIMING, "roles": ROLES}],
+        "realms": [{"name": Realm.TIMING, "roles": realm_roles()}],
         "transports": [
             {
                 "type": "web",
@@ -91,15 +69,8 @@ def build_config(port: int = 5080, interface: str = "127.0.0.1", production: boo
                 "serializers": ["json", "msgpack", "cbor"],
                 "auth": AUTH,
             },
-            {
-                "type": "rawsocket",
-                "endpoint": {"type": "unix", "path": COMPONENTS_SOCKET},
-                "serializers": ["msgpack"],
-                "auth": {"anonymous": {"type": "static", "role": "services"}},
-            },
+            _private_socket(COMPONENTS_SOCKET, COMPONENTS),
+            _private_socket(GUARD_SOCKET, AUTHORIZER),
         ],
-        "components": components,
-    }]
-    if container:
-        workers.append({"type": "container", "components": container})
-    return {"version": 2, "controller": {}, "workers": workers}
+    }
+    return {"version": 2, "controller": {}, "workers": [router]}

@@ -20,7 +20,8 @@ RETRY = {"max_retries": -1, "initial_retry_delay": 1.0, "max_retry_delay": 30.0,
          "retry_delay_growth": 1.5, "retry_delay_jitter": 0.1}
 
 
-SETUP_FAILED = "livetiming.error.setup_failed"
+SETUP_RETRY_INITIAL = 0.5
+SETUP_RETRY_MAX = 30.0
 
 
 class RouterURLError(ValueError):
@@ -92,18 +93,26 @@ class RouterPublisher:
         return self.session is not None and self.session.is_attached()
 
     @inlineCallbacks
-    def _joined(self, session, details):
-        """autobahn swallows errors from join handlers: a failure here leaves
-        the session, so that the component reconnects and tries again (e.g.
-        while a restarted router's authorizer is not up yet). The reason
-        must not be a normal close, or the component would consider itself
-        done and never reconnect."""
+    def _joined(self, session, details, attempt: int = 0):
+        """autobahn swallows errors from join handlers, and leaving would end
+        the component for good (a client-initiated leave counts as done): a
+        failed setup (e.g. a restarted router whose authorizer is not up yet)
+        is tried again on the same session, after a growing delay."""
         try:
             yield self._announce(session, details)
-        except Exception:
-            self.log.failure("Could not set up the service on the router; leaving to try again")
+        except Exception as error:
             self.session = None
-            session.leave(SETUP_FAILED)
+            delay = min(SETUP_RETRY_MAX, SETUP_RETRY_INITIAL * 2 ** attempt)
+            self.log.error("Could not set up the service on the router ({error}); trying again in {delay}s",
+                           error=getattr(error, "error_message", lambda: str(error))(), delay=delay)
+            if session.is_attached():
+                from twisted.internet import reactor
+
+                reactor.callLater(delay, self._retry_setup, session, details, attempt + 1)
+
+    def _retry_setup(self, session, details, attempt: int) -> None:
+        if session.is_attached() and self.session is None:
+            self._joined(session, details, attempt)
 
     @inlineCallbacks
     def _announce(self, session, details):

@@ -1,0 +1,80 @@
+"""`python -m livetiming.cli.host NAME --cbdir DIR`: one router component
+(authorizer, directory, DVR or catalogue) in a process of its own, joined
+over the node directory's private unix socket, which gives it its role.
+
+`livetiming-router` starts one host per component and restarts it when it
+dies; a host whose session is killed reconnects by itself. Each time its
+session is set up it writes `ready` to the file descriptor given with
+`--ready-fd`, which is how the router knows (and reports) that it is back."""
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from autobahn.twisted.component import Component
+from twisted.internet.defer import inlineCallbacks
+
+from .. import config
+from ..observability import start_logging
+from ..orchestration.authorizer import AuthorizerSession
+from ..orchestration.catalogue_session import CatalogueSession
+from ..orchestration.directory import DirectorySession
+from ..orchestration.dvr_session import DVRSession
+from ..orchestration.router_config import COMPONENTS_SOCKET, GUARD_SOCKET
+from ..protocol import Realm
+from .component import standalone_session
+
+HOSTED = {
+    "authorizer": (AuthorizerSession, GUARD_SOCKET),
+    "directory": (DirectorySession, COMPONENTS_SOCKET),
+    "dvr": (DVRSession, COMPONENTS_SOCKET),
+    "catalogue": (CatalogueSession, COMPONENTS_SOCKET),
+}
+RETRY = {"max_retries": -1, "initial_retry_delay": 0.25, "max_retry_delay": 2.0,
+         "retry_delay_growth": 1.5, "retry_delay_jitter": 0.1}
+"""The socket is local: come back quickly after a router restart."""
+
+
+def announcing(session_class: type, ready_fd: Optional[int]) -> type:
+    """`session_class` that reports on `ready_fd` once its onJoin has finished."""
+
+    class Announcing(session_class):
+        @inlineCallbacks
+        def onJoin(self, details):
+            yield super().onJoin(details)
+            if ready_fd is not None:
+                os.write(ready_fd, b"ready\n")
+
+    Announcing.__name__ = session_class.__name__
+    return Announcing
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="livetiming-router component host")
+    parser.add_argument("name", choices=sorted(HOSTED))
+    parser.add_argument("--cbdir", required=True, help="the router's node directory")
+    parser.add_argument("--ready-fd", type=int, help="file descriptor to report readiness on")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    config.load_env_file()
+    session_class, socket_name = HOSTED[args.name]
+    path = str(Path(args.cbdir) / socket_name)
+
+    from twisted.internet import reactor
+
+    start_logging(f"livetiming-{args.name}", verbose=args.verbose)
+    component = Component(
+        transports=[{"type": "rawsocket", "url": f"rs://unix:{path}", "serializer": "msgpack",
+                     "endpoint": {"type": "unix", "path": path}, **RETRY}],
+        realm=Realm.TIMING,
+        session_factory=standalone_session(announcing(session_class, args.ready_fd)),
+    )
+    reactor.callWhenRunning(component.start, reactor)
+    reactor.addSystemEventTrigger("before", "shutdown", component.stop)
+    reactor.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
