@@ -62,7 +62,8 @@ async function run(session, action) {
       return withTimeout(session.call(action.procedure, action.args || [], action.kwargs || {}), action.procedure)
         .then(r => ({ result: r }));
     case 'publish':
-      return session.publish(action.topic, action.args || [], action.kwargs || {}, { acknowledge: true })
+      return session.publish(action.topic, action.args || [], action.kwargs || {},
+        Object.assign({ acknowledge: true }, action.options || {}))
         .then(() => ({ ok: true }));
     case 'until': {
       // Call repeatedly until the JSON of the result does (or, with absent, does not) contain a string.
