@@ -4,7 +4,6 @@ import json
 import signal
 import time
 
-
 from livetiming.recording import RecordingReader
 from network import SECRET, components_url, js_client, router_env, start_router, start_service
 from processes import command
@@ -62,7 +61,7 @@ def test_dvr_records_finishes_and_discards(processes, tmp_path):
     assert results[-1]["error"] == "wamp.error.not_authorized"  # not a topic any service may publish on
 
     for uuid in (kept_uuid, other_uuid, norec_uuid):
-        wait_until(lambda: frames_in_progress(tmp_path, uuid) >= 7, what=f"7 frames of {uuid}")
+        wait_until(lambda uuid=uuid: frames_in_progress(tmp_path, uuid) >= 7, what=f"7 frames of {uuid}")
     kept.stop()
     norec.stop()
     recordings = tmp_path / "recordings"

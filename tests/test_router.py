@@ -11,8 +11,7 @@ import pytest
 
 from livetiming.orchestration.router_config import build_config
 from network import SECRET, components_url, free_port, js_client, router_env, start_router, start_service
-from processes import command_line, descendants, wait_gone
-from processes import command
+from processes import command, command_line, descendants, wait_gone
 
 ROOT = Path(__file__).parent.parent
 

@@ -55,7 +55,8 @@ def wait_until(condition, timeout=30, what="condition"):
 
 
 def expected_public(uri: str) -> bool:
-    return any(uri == pattern or (match == "prefix" and uri.startswith(pattern)) for pattern, match in CLIENT_PROCEDURES)
+    return any(uri == pattern or (match == "prefix" and uri.startswith(pattern))
+               for pattern, match in CLIENT_PROCEDURES)
 
 
 @pytest.fixture(scope="module")

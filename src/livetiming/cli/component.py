@@ -11,6 +11,8 @@ from typing import List, Optional
 
 from autobahn.twisted.component import Component
 from autobahn.twisted.wamp import Session
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from .. import config
 from ..observability import start_logging
@@ -64,7 +66,38 @@ def run_component(prog: str, description: str, session_factory, argv: Optional[L
         transports=[transport], realm=Realm.TIMING, session_factory=standalone_session(session_factory),
         extra=extra or {}, authentication=authentication,
     )
-    reactor.callWhenRunning(component.start, reactor)
-    reactor.addSystemEventTrigger("before", "shutdown", component.stop)
+    return run_until_done(component, reactor)
+
+
+SESSION_ENDED = 3
+"""Exit code of a component whose session ended without being asked to
+(killed by an operator, refused by the router): whoever supervises it
+(`livetiming-router`, systemd) starts it again."""
+
+
+def run_until_done(component: Component, reactor) -> int:
+    """Run the reactor until a stop signal (exit code 0) or until the
+    component is done by itself: autobahn treats a session the router ended
+    normally (e.g. `wamp.session.kill`) as finished and never reconnects, so
+    the process ends and its supervisor restarts it (SESSION_ENDED)."""
+    outcome = {"code": 0, "stopping": False}
+    log = Logger(namespace="livetiming.cli.component")
+
+    def done(result):
+        if not outcome["stopping"]:
+            reason = result.getErrorMessage() if isinstance(result, Failure) else "the session ended"
+            log.error("Component stopped by itself ({reason}); exiting so that it is restarted", reason=reason)
+            outcome["code"] = SESSION_ENDED
+            outcome["stopping"] = True
+            reactor.stop()
+
+    def stop():
+        if not outcome["stopping"]:
+            outcome["stopping"] = True
+            return component.stop()
+        return None
+
+    reactor.callWhenRunning(lambda: component.start(reactor).addBoth(done))
+    reactor.addSystemEventTrigger("before", "shutdown", stop)
     reactor.run()
-    return 0
+    return outcome["code"]

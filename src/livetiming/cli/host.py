@@ -3,7 +3,8 @@
 over the node directory's private unix socket, which gives it its role.
 
 `livetiming-router` starts one host per component and restarts it when it
-dies; a host whose session is killed reconnects by itself. Each time its
+dies or its session ends (it reconnects by itself after a router restart,
+and exits when its session is killed). Each time its
 session is set up it writes `ready` to the file descriptor given with
 `--ready-fd`, which is how the router knows (and reports) that it is back."""
 import argparse
@@ -23,7 +24,7 @@ from ..orchestration.directory import DirectorySession
 from ..orchestration.dvr_session import DVRSession
 from ..orchestration.router_config import COMPONENTS_SOCKET, GUARD_SOCKET
 from ..protocol import Realm
-from .component import standalone_session
+from .component import run_until_done, standalone_session
 
 HOSTED = {
     "authorizer": (AuthorizerSession, GUARD_SOCKET),
@@ -70,10 +71,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         realm=Realm.TIMING,
         session_factory=standalone_session(announcing(session_class, args.ready_fd)),
     )
-    reactor.callWhenRunning(component.start, reactor)
-    reactor.addSystemEventTrigger("before", "shutdown", component.stop)
-    reactor.run()
-    return 0
+    return run_until_done(component, reactor)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,15 @@ Decisions where the spec is silent:
 * A recording called `index.zip` never has an analysis file (it would be
   the index).
 
+Every file here is untrusted (livetiming.untrusted): recordings are read
+under its limits, so a hostile one is skipped with a one-line reason and
+never stops the index being written for the others; manifests are checked
+(uuid pattern, bounded name and description), so nothing huge reaches
+index.json, its cache or a WAMP answer; index.json, the cache and analysis
+files are read with bounded size and depth, and their entries are checked
+again before use. Procedure arguments of the wrong type or size are refused
+at once, and messages never echo more than a few dozen characters of them.
+
 WAMP errors (`CatalogueError.uri`): `livetiming.error.no_such_recording`
 (unknown uuid, or its file is gone), `livetiming.error.not_authorised`
 (wrong, empty or unconfigured admin code), `livetiming.error.invalid_argument`
@@ -56,11 +65,16 @@ from ..analysis.replay import analyse_recording
 from ..atomic import write_atomically
 from ..recording import RecordingError, RecordingReader
 from ..recording.format import MANIFEST_NAME, encode
+from ..recording.sources import ZipSource
+from ..untrusted import Limits, UntrustedDataError, brief, check_manifest, check_uuid, load_json_file, one_line
 
 INDEX_NAME = "index.json"
 CACHE_NAME = ".index-cache.json"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+"""2: entries are checked manifests (a version-1 cache may hold unchecked ones)."""
 PAGE_SIZE = 50
+MAX_REASON = 1000
+"""Characters kept of why a file is skipped (cached and shown as a warning)."""
 
 EDITABLE_KEYS = ("name", "description", "hidden")
 """The manifest keys updateManifest may change."""
@@ -135,10 +149,11 @@ def has_analysis(directory: Path, filename: str) -> bool:
     return path.name != INDEX_NAME and path.is_file()
 
 
-def read_recording(path: Path) -> dict:
+def read_recording(path: Path, limits: Optional[Limits] = None) -> dict:
     """The entry of a recording file (hasAnalysis False: the caller knows).
-    Raises RecordingError when the file is not a usable recording."""
-    with RecordingReader(path) as recording:
+    Raises RecordingError when the file is not a usable recording (the
+    reader checks the manifest's fields, so the entry's are bounded)."""
+    with RecordingReader(path, limits) as recording:
         manifest = dict(recording.manifest)
         uuid = manifest.get("uuid")
         if not isinstance(uuid, str) or not uuid:
@@ -185,33 +200,60 @@ def file_key(stat: os.stat_result) -> dict:
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
+def checked_entry(entry: Any, limits: Limits) -> Optional[dict]:
+    """`entry` if it is a usable index entry (a dict with a uuid, a plain
+    file name and manifest fields that pass the manifest checks), else None:
+    index.json and the cache are files too, possibly old or tampered with."""
+    if not isinstance(entry, dict):
+        return None
+    filename = entry.get("filename")
+    if not isinstance(filename, str) or Path(filename).name != filename or filename in ("", ".", ".."):
+        return None
+    try:
+        check_uuid(entry.get("uuid"))
+        check_manifest(entry, "index entry", limits)
+    except UntrustedDataError:
+        return None
+    return entry
+
+
+def _cached_record(cached: Any, key: dict, limits: Limits) -> Optional[dict]:
+    """A cache record still valid for a file with this key, else None."""
+    if not isinstance(cached, dict) or {k: cached.get(k) for k in key} != key:
+        return None
+    error = cached.get("error")
+    if isinstance(error, str) and len(error) <= MAX_REASON:
+        return {**key, "error": error}
+    entry = checked_entry(cached.get("entry"), limits)
+    return None if entry is None else {**key, "entry": entry}
+
+
 def scan(directory: Path, previous_index: Index, cache: dict,
-         read: Optional[Callable[[Path], dict]] = None) -> Tuple[ScanReport, dict]:
+         read: Optional[Callable[[Path], dict]] = None, limits: Optional[Limits] = None) -> Tuple[ScanReport, dict]:
     """The index of the recordings in `directory` now, and the new cache.
 
     Files whose size and mtime match the cache are not opened again; the
-    others are read with `read` (default `read_recording`). Deleted files
-    drop out, invalid ones are reported (and remembered, so they are not
-    re-read either until they change)."""
-    read = read or read_recording
+    others are read with `read` (default `read_recording` under `limits`).
+    Deleted files drop out, invalid ones are reported (and remembered, so
+    they are not re-read either until they change)."""
+    limits = limits if limits is not None else Limits.from_environment()
+    read = read or (lambda path: read_recording(path, limits))
     files = recording_files(directory)
     known = cache.get("files", {}) if isinstance(cache, dict) else {}
     new_cache_files = {}
     report = ScanReport(index={})
     for filename in sorted(files):
         key = file_key(files[filename])
-        cached = known.get(filename)
-        if isinstance(cached, dict) and {k: cached.get(k) for k in key} == key \
-                and (isinstance(cached.get("entry"), dict) or isinstance(cached.get("error"), str)):
-            record = cached
-        else:
+        record = _cached_record(known.get(filename), key, limits)
+        if record is None:
             report.read.append(filename)
             try:
                 record = {**key, "entry": read(directory / filename)}
             except RecordingError as error:
-                record = {**key, "error": str(error)}
+                record = {**key, "error": one_line(str(error), MAX_REASON)}
             except OSError as error:   # vanished or unreadable between listing and reading
-                record = {**key, "error": f"{directory / filename}: cannot be read: {error.strerror or error}"}
+                reason = f"{directory / filename}: cannot be read: {error.strerror or error}"
+                record = {**key, "error": one_line(reason, MAX_REASON)}
         new_cache_files[filename] = record
         if "error" in record:
             report.invalid[filename] = record["error"]
@@ -278,27 +320,30 @@ def generate_analyses(directory: Path, report: ScanReport,
 # ------------------------------------------------------------ index on disk
 
 
-def _load_json(path: Path) -> Any:
-    """A JSON file's content; None when it is missing or unreadable (the
-    index and cache are derived data: a bad one is rebuilt, not an error)."""
+def _load_json(path: Path, limits: Limits) -> Any:
+    """A JSON file's content; None when it is missing, unreadable or breaks
+    a limit (the index and cache are derived data: a bad one is rebuilt,
+    not an error)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
+        return load_json_file(path, str(path), limits)
+    except (OSError, UntrustedDataError):
         return None
 
 
-def load_index(directory: Path) -> Index:
-    """index.json as written (an empty index when it is missing or unusable)."""
-    data = _load_json(Path(directory) / INDEX_NAME)
+def load_index(directory: Path, limits: Optional[Limits] = None) -> Index:
+    """index.json as written, without the entries that are not usable (an
+    empty index when it is missing or unusable)."""
+    limits = limits if limits is not None else Limits.from_environment()
+    data = _load_json(Path(directory) / INDEX_NAME, limits)
     if not isinstance(data, dict):
         return {}
     return {uuid: entry for uuid, entry in data.items()
-            if isinstance(entry, dict) and isinstance(entry.get("filename"), str)}
+            if checked_entry(entry, limits) is not None and entry["uuid"] == uuid}
 
 
-def load_cache(directory: Path) -> dict:
-    data = _load_json(Path(directory) / CACHE_NAME)
+def load_cache(directory: Path, limits: Optional[Limits] = None) -> dict:
+    limits = limits if limits is not None else Limits.from_environment()
+    data = _load_json(Path(directory) / CACHE_NAME, limits)
     if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or not isinstance(data.get("files"), dict):
         return {"version": CACHE_VERSION, "files": {}}
     return data
@@ -311,27 +356,30 @@ def _write_json(path: Path, data: Any, previous: Any = None) -> None:
     write_atomically(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
-def write_index(directory: Path, index: Index) -> None:
-    _write_json(Path(directory) / INDEX_NAME, index, _load_json(Path(directory) / INDEX_NAME))
+def write_index(directory: Path, index: Index, limits: Optional[Limits] = None) -> None:
+    limits = limits if limits is not None else Limits.from_environment()
+    _write_json(Path(directory) / INDEX_NAME, index, _load_json(Path(directory) / INDEX_NAME, limits))
 
 
 def update_index(directory: PathLike, generate_analysis: bool = False,
-                 previous_index: Optional[Index] = None) -> ScanReport:
+                 previous_index: Optional[Index] = None, limits: Optional[Limits] = None) -> ScanReport:
     """Scan the directory, write index.json (atomically) and the cache, and
     with `generate_analysis` create missing analysis files, then write the
     index again (so the index is there while analyses run). Raises OSError
-    when the directory cannot be listed or the index cannot be written."""
+    when the directory cannot be listed or the index cannot be written.
+    `limits` (default: from the environment) bound what is read."""
     directory = Path(directory)
+    limits = limits if limits is not None else Limits.from_environment()
     if previous_index is None:
-        previous_index = load_index(directory)
-    old_cache = load_cache(directory)
-    report, cache = scan(directory, previous_index, old_cache)
-    write_index(directory, report.index)
+        previous_index = load_index(directory, limits)
+    old_cache = load_cache(directory, limits)
+    report, cache = scan(directory, previous_index, old_cache, limits=limits)
+    write_index(directory, report.index, limits)
     _write_json(directory / CACHE_NAME, cache, old_cache)
     if generate_analysis:
         generate_analyses(directory, report)
         if report.analysed:
-            write_index(directory, report.index)
+            write_index(directory, report.index, limits)
     return report
 
 
@@ -350,15 +398,15 @@ def _visible(index: Index, show_hidden: bool) -> Iterable[dict]:
 
 
 def _page_number(value: Any) -> int:
-    if isinstance(value, bool):
-        raise InvalidArgumentError(f"page_number must be an integer, not {value!r}")
-    if isinstance(value, int):
+    """A page number from a caller: any size of integer (out of range is an
+    empty page), an integral float, or a short string of digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]+\s*", value):
+    if isinstance(value, str) and len(value) <= 20 and re.fullmatch(r"\s*-?[0-9]+\s*", value):
         return int(value)
-    raise InvalidArgumentError(f"page_number must be an integer, not {value!r}")
+    raise InvalidArgumentError(f"page_number must be an integer, not {brief(value)}")
 
 
 def page(index: Index, page_number: Any = 1, filter_name: Optional[str] = None,
@@ -366,7 +414,7 @@ def page(index: Index, page_number: Any = 1, filter_name: Optional[str] = None,
     """One page of recordings, newest first: `{"recordings", "pages", "total"}`."""
     number = _page_number(1 if page_number is None else page_number)
     if filter_name is not None and not isinstance(filter_name, str):
-        raise InvalidArgumentError(f"filter_name must be a string, not {filter_name!r}")
+        raise InvalidArgumentError(f"filter_name must be a string, not {brief(filter_name)}")
     entries = [entry for entry in _visible(index, bool(show_hidden))
                if not filter_name or entry.get("name") == filter_name]
     entries.sort(key=lambda entry: (_start_time(entry), str(entry.get("uuid"))), reverse=True)
@@ -385,7 +433,11 @@ def names(index: Index, show_hidden: bool = False) -> List[str]:
 def recording_path(directory: PathLike, index: Index, uuid: Any) -> Path:
     """The ZIP of an indexed recording; NoSuchRecordingError when there is none."""
     if not isinstance(uuid, str):
-        raise InvalidArgumentError(f"a recording uuid is a string, not {uuid!r}")
+        raise InvalidArgumentError(f"a recording uuid is a string, not {brief(uuid)}")
+    try:
+        check_uuid(uuid, "recording uuid")
+    except UntrustedDataError as error:
+        raise InvalidArgumentError(str(error)) from None
     entry = index.get(uuid)
     filename = entry.get("filename") if entry else None
     if not isinstance(filename, str) or Path(filename).name != filename or filename in ("", ".", ".."):
@@ -396,11 +448,11 @@ def recording_path(directory: PathLike, index: Index, uuid: Any) -> Path:
     return path
 
 
-def read_manifest(directory: PathLike, index: Index, uuid: Any) -> dict:
+def read_manifest(directory: PathLike, index: Index, uuid: Any, limits: Optional[Limits] = None) -> dict:
     """The full manifest stored in an indexed recording."""
     path = recording_path(directory, index, uuid)
     try:
-        with RecordingReader(path) as recording:
+        with RecordingReader(path, limits) as recording:
             manifest = recording.manifest
     except (RecordingError, OSError) as error:
         raise InvalidRecordingError(f"recording {uuid} cannot be read: {error}") from None
@@ -439,26 +491,33 @@ def manifest_changes(current: dict, requested: Any) -> Dict[str, Any]:
     return changes
 
 
-def rewrite_manifest(zip_path: PathLike, manifest: dict) -> None:
+def rewrite_manifest(zip_path: PathLike, manifest: dict, limits: Optional[Limits] = None) -> None:
     """Replace a recording's manifest.json, keeping every other member (and
     member order, dates and compression), atomically: the new ZIP is written
-    beside it, checked, and renamed over it."""
+    beside it, checked, and renamed over it. Members are read with the
+    recording reader's bounded reads (zipfile's own would inflate a bomb)."""
     zip_path = Path(zip_path)
+    limits = limits if limits is not None else Limits.from_environment()
     fd, temporary = tempfile.mkstemp(dir=zip_path.parent, prefix=f".{zip_path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            with zipfile.ZipFile(zip_path) as source, \
-                    zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target:
-                for info in source.infolist():
-                    data = encode(manifest, "manifest") if info.filename == MANIFEST_NAME else source.read(info)
-                    copy = zipfile.ZipInfo(info.filename, info.date_time)
-                    copy.compress_type = info.compress_type
-                    copy.external_attr = info.external_attr
-                    target.writestr(copy, data)
+            members = ZipSource(zip_path, limits)
+            try:
+                with zipfile.ZipFile(zip_path) as source, \
+                        zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target:
+                    for info in source.infolist():
+                        data = encode(manifest, "manifest") if info.filename == MANIFEST_NAME \
+                            else members.read(info.filename)
+                        copy = zipfile.ZipInfo(info.filename, info.date_time)
+                        copy.compress_type = info.compress_type
+                        copy.external_attr = info.external_attr
+                        target.writestr(copy, data)
+            finally:
+                members.close()
             handle.flush()
             os.fchmod(handle.fileno(), os.stat(zip_path).st_mode & 0o7777)
             os.fsync(handle.fileno())
-        with RecordingReader(zip_path) as old, RecordingReader(temporary) as new:
+        with RecordingReader(zip_path, limits) as old, RecordingReader(temporary, limits) as new:
             if new.frames != old.frames or new.manifest != manifest:
                 raise RecordingError(f"{zip_path}: the rewritten recording does not match; left unchanged")
         os.replace(temporary, zip_path)
@@ -490,13 +549,13 @@ class ManifestUpdate:
     index_error: Optional[str] = None
 
 
-def update_analysis_service(path: Path, changes: Dict[str, Any]) -> bool:
+def update_analysis_service(path: Path, changes: Dict[str, Any], limits: Optional[Limits] = None) -> bool:
     """Apply manifest changes to an analysis file's `service`; False when
-    there is no analysis file. Raises OSError / ValueError when it cannot be
-    read or written."""
+    there is no analysis file. Raises OSError / ValueError (also
+    UntrustedDataError) when it cannot be read or written."""
+    limits = limits if limits is not None else Limits.from_environment()
     try:
-        with open(path, encoding="utf-8") as handle:
-            analysis = json.load(handle)
+        analysis = load_json_file(path, str(path), limits)
     except FileNotFoundError:
         return False
     if not isinstance(analysis, dict):
@@ -508,24 +567,30 @@ def update_analysis_service(path: Path, changes: Dict[str, Any]) -> bool:
 
 
 def update_manifest(directory: PathLike, index: Index, manifest: Any, authcode: Any,
-                    configured_code: Optional[str]) -> ManifestUpdate:
+                    configured_code: Optional[str], limits: Optional[Limits] = None) -> ManifestUpdate:
     """updateManifest: check the code, then change the recording's manifest
     inside its ZIP, its analysis file's `service` and its index entry (the
     index is returned as a new dict and written). Nothing changes when the
-    code is wrong or the update is refused."""
+    code is wrong or the update is refused; a change the manifest checks
+    refuse (e.g. a name longer than the readers accept) is refused."""
     check_authcode(authcode, configured_code)
     if not isinstance(manifest, dict):
         raise InvalidArgumentError(f"a manifest is an object, not {type(manifest).__name__}")
     directory = Path(directory)
+    limits = limits if limits is not None else Limits.from_environment()
     uuid = manifest.get("uuid")
-    current = read_manifest(directory, index, uuid)
+    current = read_manifest(directory, index, uuid, limits)
     changes = manifest_changes(current, manifest)
     if not changes:
         return ManifestUpdate(current, index, changes)
     path = recording_path(directory, index, uuid)
     updated = {**current, **changes}
     try:
-        rewrite_manifest(path, updated)
+        check_manifest(updated, "the updated manifest", limits)
+    except UntrustedDataError as error:
+        raise InvalidArgumentError(str(error)) from None
+    try:
+        rewrite_manifest(path, updated, limits)
     except OSError as error:
         raise InvalidRecordingError(f"recording {uuid} cannot be rewritten: {error.strerror or error}") from None
     except RecordingError as error:
@@ -534,15 +599,15 @@ def update_manifest(directory: PathLike, index: Index, manifest: Any, authcode: 
     target = analysis_path(path)
     if target.name != INDEX_NAME:
         try:
-            result.analysis_updated = update_analysis_service(target, changes)
+            result.analysis_updated = update_analysis_service(target, changes, limits)
         except (OSError, ValueError) as error:
             result.analysis_error = f"{target}: {error}"
     entry = index_entry(path.name, updated, index[uuid].get("duration"), has_analysis(directory, path.name))
     entry["startTime"] = index[uuid].get("startTime", entry["startTime"])
     result.index = {**index, uuid: entry}
     try:
-        write_index(directory, result.index)
-        cache = load_cache(directory)
+        write_index(directory, result.index, limits)
+        cache = load_cache(directory, limits)
         if isinstance(cache["files"].get(path.name), dict):   # spare the next scan a re-read
             cache["files"][path.name] = {**file_key(path.stat()), "entry": dict(entry, hasAnalysis=False)}
             _write_json(directory / CACHE_NAME, cache)
@@ -563,14 +628,15 @@ class Catalogue:
     always replaced, never mutated, so readers in another thread see one
     index or the other."""
 
-    def __init__(self, directory: PathLike):
+    def __init__(self, directory: PathLike, limits: Optional[Limits] = None):
         self.directory = Path(directory)
-        self.index: Index = load_index(self.directory)
+        self.limits = limits if limits is not None else Limits.from_environment()
+        self.index: Index = load_index(self.directory, self.limits)
         self._failed_analyses: Dict[str, dict] = {}   # file name -> file_key when it failed
 
     def refresh(self) -> ScanReport:
         """Rescan the directory and write the index (no analyses: see create_analysis)."""
-        report = update_index(self.directory, False, self.index)
+        report = update_index(self.directory, False, self.index, self.limits)
         self.index = report.index
         return report
 
@@ -601,7 +667,7 @@ class Catalogue:
         if error is None:
             self._failed_analyses.pop(filename, None)
             self.index = mark_analysed(self.index, filename)
-            write_index(self.directory, self.index)
+            write_index(self.directory, self.index, self.limits)
         else:
             self._failed_analyses[filename] = key
         return error
@@ -613,9 +679,9 @@ class Catalogue:
         return names(self.index, show_hidden)
 
     def manifest(self, uuid: Any) -> dict:
-        return read_manifest(self.directory, self.index, uuid)
+        return read_manifest(self.directory, self.index, uuid, self.limits)
 
     def update_manifest(self, manifest: Any, authcode: Any, configured_code: Optional[str]) -> ManifestUpdate:
-        result = update_manifest(self.directory, self.index, manifest, authcode, configured_code)
+        result = update_manifest(self.directory, self.index, manifest, authcode, configured_code, self.limits)
         self.index = result.index
         return result

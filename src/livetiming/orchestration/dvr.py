@@ -16,9 +16,9 @@ from typing import Dict, List, Optional
 
 from .. import config
 from ..analysis.replay import analyse_recording
+from ..atomic import write_atomically
 from ..recording import RecordingError, RecordingReader, RecordingWriter
 from .settings import component_setting
-from ..atomic import write_atomically
 
 log = logging.getLogger(__name__)
 
