@@ -126,3 +126,8 @@ def test_a_hook_that_cannot_answer_before_data_arrives_is_not_an_error(processes
     plugin = plugin_file(tmp_path, "latedata", "def getName(self):\n    return self.upstream['name']\n")
     process = processes(plugin_command(plugin))
     process.wait_for(r"listening on port:\d+", stream="stderr")
+
+
+@pytest.mark.parametrize("value, text", [("lots", "not a number of bytes"), ("0", "must be a positive number")])
+def test_a_bad_standalone_buffer_limit_is_a_usage_error(service_env, value, text):
+    assert_usage_error(run("demo", env={"LIVETIMING_STANDALONE_MAX_BUFFER": value}), text)

@@ -249,13 +249,30 @@ def test_standalone_server_skips_closing_clients():
         def __init__(self, state):
             self.state, self.sent = state, []
 
-        def sendMessage(self, payload, isBinary=False):
+        def send_prepared(self, prepared):
             if self.state != self.STATE_OPEN:
                 raise ConnectionError("not open")
-            self.sent.append(payload)
+            self.sent.append(prepared.payload)
+            return True
 
     server = StandaloneServer(lambda: [])
     closing, open_client = Client(Client.STATE_CLOSING), Client(Client.STATE_OPEN)
     server.clients = [closing, open_client]
     server.publish("livetiming.control", Message(MessageClass.SERVICE_REGISTRATION, {}, date=1))
     assert closing.sent == [] and len(open_client.sent) == 1
+
+
+def test_send_backlog_counts_only_what_is_written_while_the_transport_is_full():
+    from livetiming.service.standalone import SendBacklog
+
+    backlog = SendBacklog(limit=100)
+    assert backlog.wrote(1000) is False  # the transport has room: nothing is waiting
+    backlog.pause()
+    assert backlog.wrote(60) is False and backlog.wrote(40) is False
+    assert backlog.wrote(1) is True and backlog.waiting == 101
+    backlog.resume()  # the transport emptied its buffer: the client reads
+    assert backlog.wrote(1000) is False and backlog.waiting == 0
+    backlog.pause()
+    backlog.wrote(90)
+    backlog.forgive()
+    assert backlog.waiting == 0 and backlog.paused

@@ -1,13 +1,21 @@
 """Standalone mode (protocol.md §8) with a real `livetiming-service demo`
 process and real WebSocket clients."""
+import base64
 import json
+import os
+import queue
 import signal
+import socket
+import struct
+import threading
+import time
+from pathlib import Path
 
 import pytest
 import websocket
+from processes import command
 
 from livetiming.protocol.lzstring import decompress_from_utf16
-from processes import command
 
 STARTUP = r"^Standalone server for uuid:([0-9a-f]{32}) listening on port:(\d+)$"
 
@@ -110,3 +118,130 @@ def test_standalone_flag_wins_over_a_configured_router(processes, service_env):
         assert receive(client)[0] == "livetiming.control"
     finally:
         client.close()
+
+
+def handshake(port, receive_buffer=None):
+    """A raw WebSocket client socket, upgraded; nothing after the HTTP response is read."""
+    sock = socket.socket()
+    if receive_buffer:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.settimeout(20)
+    sock.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    response = b""
+    while not response.endswith(b"\r\n\r\n"):  # byte by byte: the frames after it stay unread
+        byte = sock.recv(1)
+        assert byte, f"connection closed during the handshake: {response!r}"
+        response += byte
+    assert response.startswith(b"HTTP/1.1 101"), response
+    return sock
+
+
+def masked_frame_header(opcode, length, fin=True):
+    first = (0x80 if fin else 0) | opcode
+    if length < 126:
+        header = bytes([first, 0x80 | length])
+    elif length < 1 << 16:
+        header = bytes([first, 0x80 | 126]) + struct.pack(">H", length)
+    else:
+        header = bytes([first, 0x80 | 127]) + struct.pack(">Q", length)
+    return header + b"\0\0\0\0"  # a zero mask: the payload goes as it is
+
+
+def peak_memory(pid):
+    """The process's peak resident set size, in bytes (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def keep_sending(sock, start, chunk, cap):
+    """Send `start`, then `chunk` until the peer drops us or `cap` bytes are sent; bytes sent."""
+    sent = 0
+    try:
+        sock.sendall(start)
+        while sent < cap:
+            sock.sendall(chunk)
+            sent += len(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        return sent
+    raise AssertionError(f"still connected after sending {sent} bytes")
+
+
+MIB = 1024 * 1024
+ATTACKS = {
+    "one 1 GiB frame": lambda: (masked_frame_header(0x1, 1 << 30), bytes(MIB)),
+    "a message of 32 KiB fragments": lambda: (masked_frame_header(0x1, 32 * 1024, fin=False) + bytes(32 * 1024),
+                                              masked_frame_header(0x0, 32 * 1024, fin=False) + bytes(32 * 1024)),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_a_client_sending_a_huge_message_is_dropped_and_memory_stays_bounded(demo, attack):
+    process, uuid, port = demo
+    sock = handshake(port)
+    before = peak_memory(process.proc.pid)
+    start, chunk = ATTACKS[attack]()
+    with sock:
+        sent = keep_sending(sock, start, chunk, cap=256 * MIB)
+    assert sent < 64 * MIB  # what the kernel's buffers took before the peer's reset reached us
+    assert peak_memory(process.proc.pid) - before < 32 * MIB
+    client = connect(port)  # the service goes on serving
+    try:
+        assert receive(client)[0] == "livetiming.control"
+    finally:
+        client.close()
+
+
+def test_a_client_sending_an_endless_handshake_is_dropped(demo):
+    process, uuid, port = demo
+    before = peak_memory(process.proc.pid)
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sent = keep_sending(sock, b"GET / HTTP/1.1\r\nX-Junk: ", b"a" * MIB, cap=256 * MIB)
+    assert sent < 64 * MIB and peak_memory(process.proc.pid) - before < 32 * MIB
+
+
+def test_a_client_that_never_reads_is_dropped_and_the_others_get_every_state(processes, service_env):
+    process = processes([command("livetiming-service"), "demo", "-v", "--cars", "60", "--speed", "30"],
+                        env={"LIVETIMING_STANDALONE_MAX_BUFFER": str(64 * 1024)})
+    uuid, port = process.wait_for(STARTUP, stream="stderr").groups()
+    reader = connect(int(port))
+    states = queue.Queue()
+
+    def read_states():
+        try:
+            while True:
+                topic, _ = json.loads(reader.recv())
+                if topic == f"livetiming.service.{uuid}":
+                    states.put(time.monotonic())
+        except Exception as error:  # noqa: BLE001 - handed to the test thread
+            states.put(error)
+
+    threading.Thread(target=read_states, daemon=True).start()
+
+    def next_state():
+        item = states.get(timeout=20)
+        assert not isinstance(item, Exception), f"the reading client lost its connection: {item!r}"
+        return item
+
+    try:
+        received = [next_state()]
+        stalled = handshake(int(port), receive_buffer=4096)
+        process.wait_for(r"Standalone client \S+ dropped: it has not read \d+ bytes sent to it \(limit 65536\); "
+                         r"1 clients left", stream="stdout", timeout=120)
+        while not states.empty():  # what the reading client received meanwhile
+            received.append(next_state())
+        received += [next_state(), next_state()]  # and it goes on receiving
+        gaps = [later - earlier for earlier, later in zip(received, received[1:])]
+        assert len(received) >= 5 and max(gaps) < 2, gaps
+        with stalled:  # the server closed it: what it had in flight, then the end
+            try:
+                while stalled.recv(MIB):
+                    pass
+            except ConnectionResetError:
+                pass
+    finally:
+        reader.close()

@@ -14,7 +14,7 @@ from ..service.options import UUID_PATTERN, build_parser
 from ..service.persistence import StateFileError
 from ..service.router import RouterPublisher, RouterURLError, transport_for
 from ..service.shutdown import SignalShutdown, bounded
-from ..service.standalone import StandaloneServer, announce
+from ..service.standalone import MAX_BUFFER, StandaloneServer, announce
 from .errors import FAILURE, USAGE_ERROR, fail
 
 PROG = "livetiming-service"
@@ -64,6 +64,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             transport_for(router)
         else:
             port = port_number("LIVETIMING_STANDALONE_PORT")
+            max_buffer = byte_count("LIVETIMING_STANDALONE_MAX_BUFFER", MAX_BUFFER)
         for name in ("LIVETIMING_STATE_DIR", "LIVETIMING_ANALYSIS_DIR", "LIVETIMING_LOG_DIR"):
             try:
                 config.directory(name)
@@ -92,7 +93,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     if router:
         return run_router_mode(service, router, secret, reactor)
-    return run_standalone(service, port, reactor)
+    return run_standalone(service, port, reactor, max_buffer)
 
 
 class ConfigurationError(Exception):
@@ -108,6 +109,20 @@ def port_number(name: str) -> int:
     if not 0 <= port <= 65535:
         raise ConfigurationError(f"{name} must be between 0 and 65535, not {port}")
     return port
+
+
+def byte_count(name: str, default: int) -> int:
+    """A size setting in bytes (a positive whole number), `default` when unset."""
+    value = config.get(name)
+    if value is None:
+        return default
+    try:
+        size = int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} is not a number of bytes: {value!r}") from None
+    if size <= 0:
+        raise ConfigurationError(f"{name} must be a positive number of bytes, not {size}")
+    return size
 
 
 def open_recording(service) -> bool:
@@ -136,9 +151,9 @@ def run_router_mode(service, url: str, secret: str, reactor) -> int:
     return 0
 
 
-def run_standalone(service, port: int, reactor) -> int:
+def run_standalone(service, port: int, reactor, max_buffer: int = MAX_BUFFER) -> int:
     """Attach the WebSocket server, announce it on stderr, run until signalled."""
-    server = StandaloneServer(service.snapshot)
+    server = StandaloneServer(service.snapshot, max_buffer=max_buffer)
     try:
         port = server.listen(reactor, port, config.get("LIVETIMING_STANDALONE_INTERFACE"))
     except CannotListenError as error:

@@ -103,8 +103,9 @@ class RouterPublisher:
         except Exception as error:
             self.session = None
             delay = min(SETUP_RETRY_MAX, SETUP_RETRY_INITIAL * 2 ** attempt)
+            reason = error.error_message() if isinstance(error, ApplicationError) else str(error)
             self.log.error("Could not set up the service on the router ({error}); trying again in {delay}s",
-                           error=getattr(error, "error_message", lambda: str(error))(), delay=delay)
+                           error=reason, delay=delay)
             if session.is_attached():
                 from twisted.internet import reactor
 
