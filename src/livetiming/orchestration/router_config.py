@@ -18,6 +18,9 @@ GUARD_SOCKET = "guard.sock"
 """Joining here makes a session `authorizer`."""
 PRIVATE_SOCKETS = (UNIX_SOCKET, COMPONENTS_SOCKET, GUARD_SOCKET)
 AUTHENTICATOR = "livetiming.orchestration.authenticator.create_authenticator"
+MAX_MESSAGE_SIZE = 16 * 2 ** 20
+"""Bytes in one WebSocket message (Crossbar's default, written out): ample for
+a day-long race's whole analysis, and a bound on what one client can send."""
 
 AUTH = {
     "wampcra": {"type": "function", "create": AUTHENTICATOR},
@@ -59,7 +62,8 @@ def build_config(port: int = 5080, interface: str = "127.0.0.1", production: boo
                         "type": "websocket",
                         "serializers": ["json", "msgpack", "cbor"],
                         "auth": AUTH,
-                        "options": {"auto_ping_interval": 30000, "auto_ping_timeout": 10000},
+                        "options": {"auto_ping_interval": 30000, "auto_ping_timeout": 10000,
+                                    "max_message_size": MAX_MESSAGE_SIZE},
                     },
                 },
             },
