@@ -165,8 +165,9 @@ def test_component_creates_missing_analysis_files(network, processes):
     directory = network["tmp"] / "to-analyse"
     make_recording(directory, "one.zip", "uuid-one", START, name="One", frames=12)
     make_recording(directory, "two.zip", "uuid-two", START + 10, name="Two")
-    env = router_env(network["tmp"], LIVETIMING_ROUTER=network["url"], LIVETIMING_RECORDINGS_DIR=directory,
-                     GENERATE_ANALYSIS="1", LIVETIMING_RECORDINGS_REFRESH_INTERVAL="not a number")
+    env = router_env(network["tmp"], LIVETIMING_ROUTER=components_url(network["tmp"]),
+                     LIVETIMING_RECORDINGS_DIR=directory, GENERATE_ANALYSIS="1",
+                     LIVETIMING_RECORDINGS_REFRESH_INTERVAL="not a number")
     component = processes([sys.executable, "-m", "livetiming.cli.recordings", "-v"], env=env)
     component.wait_for(r"Invalid recordings refresh interval 'not a number'; using 300.0s", timeout=60)
     component.wait_for(r"creating missing analysis files", timeout=60)
@@ -186,3 +187,8 @@ def test_standalone_command_needs_a_router(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LIVETIMING_ROUTER", "")
     assert recordings.main([]) == 2
     assert "LIVETIMING_ROUTER must be set" in capsys.readouterr().err
+    monkeypatch.setenv("LIVETIMING_ROUTER", "ws://127.0.0.1:5080/ws")
+    monkeypatch.setenv("LIVETIMING_SHARED_SECRET", "s")
+    monkeypatch.setenv("LIVETIMING_AUTH_ID", "services")
+    assert recordings.main([]) == 2
+    assert "an auth id of role components" in capsys.readouterr().err

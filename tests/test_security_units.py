@@ -142,9 +142,11 @@ def test_standalone_components_authenticate_by_socket_or_secret():
     unix = {"endpoint": {"type": "unix", "path": "/x/components.sock"}}
     tcp = {"url": "ws://h/ws"}
     assert authentication_for(unix, "services", None) == {"anonymous": {}}
+    assert authentication_for(unix, "services", "s") == {"anonymous": {}}
     assert authentication_for(tcp, "dvr", "s") == {"wampcra": {"authid": "dvr", "secret": "s"}}
     assert list(authentication_for(unix, "dvr", "s")) == ["wampcra", "anonymous"]
     assert authentication_for(tcp, "services", None) is None
+    assert authentication_for(tcp, "services", "s") is None  # a services auth id is bound to one service
 
 
 def test_orphans_usage_and_exec():

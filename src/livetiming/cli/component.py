@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 
 from .. import config
 from ..observability import start_logging
+from ..orchestration.permissions import SERVICES
 from ..protocol import Realm
 from ..service.router import RouterURLError, transport_for
 from .errors import fail
@@ -29,10 +30,12 @@ def standalone_session(session_class: type) -> type:
 
 
 def authentication_for(transport: dict, authid: Optional[str], secret: Optional[str]) -> Optional[dict]:
-    """WAMP-CRA when a secret is set, and anonymous over a unix socket (the
-    router's components.sock takes only that, and maps it to role
-    `components`); None when neither applies."""
-    methods = {"wampcra": {"authid": authid, "secret": secret}} if secret else {}
+    """WAMP-CRA when a secret and a components auth id are set (`services`
+    is the timing services' auth id, bound to one service each: never a
+    component's), and anonymous over a unix socket (the router's
+    components.sock takes only that, and maps it to role `components`);
+    None when neither applies."""
+    methods = {"wampcra": {"authid": authid, "secret": secret}} if secret and authid != SERVICES else {}
     if transport.get("endpoint", {}).get("type") == "unix":
         methods["anonymous"] = {}
     return methods or None
@@ -55,9 +58,9 @@ def run_component(prog: str, description: str, session_factory, argv: Optional[L
     authentication = authentication_for(transport, config.get("LIVETIMING_AUTH_ID"),
                                         config.get("LIVETIMING_SHARED_SECRET"))
     if authentication is None:
-        return fail(prog, "joining over the network needs LIVETIMING_SHARED_SECRET (and LIVETIMING_AUTH_ID, an "
-                          "auth id of role components); on the router's host use "
-                          "LIVETIMING_ROUTER=rs://unix:<node directory>/components.sock")
+        return fail(prog, "a component joins as an auth id of role components (LIVETIMING_AUTH_ID and "
+                          "LIVETIMING_SHARED_SECRET, listed in the router's LIVETIMING_AUTH_FILE); on the router's "
+                          "host use LIVETIMING_ROUTER=rs://unix:<node directory>/components.sock")
 
     from twisted.internet import reactor
 
