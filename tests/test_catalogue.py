@@ -12,8 +12,15 @@ import pytest
 from livetiming.analysis.replay import analyse_recording
 from livetiming.cli import recordings_index
 from livetiming.orchestration import catalogue
-from livetiming.orchestration.catalogue import (CACHE_NAME, INDEX_NAME, Catalogue, InvalidArgumentError,
-                                                InvalidRecordingError, NoSuchRecordingError, NotAuthorisedError)
+from livetiming.orchestration.catalogue import (
+    CACHE_NAME,
+    INDEX_NAME,
+    Catalogue,
+    InvalidArgumentError,
+    InvalidRecordingError,
+    NoSuchRecordingError,
+    NotAuthorisedError,
+)
 from livetiming.recording import RecordingReader, RecordingWriter
 from processes import command
 from test_recording_support import REFERENCE_RACE
@@ -78,9 +85,9 @@ def count_reads(monkeypatch) -> list:
     opened = []
     real = catalogue.RecordingReader
 
-    def counting(path):
+    def counting(path, *args, **kwargs):
         opened.append(Path(path).name)
-        return real(path)
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(catalogue, "RecordingReader", counting)
     return opened

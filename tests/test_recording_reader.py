@@ -5,8 +5,15 @@ import zipfile
 
 import pytest
 
-from livetiming.recording import (EmptyRecordingError, FrameError, ManifestError, RecordingError,
-                                  RecordingReader, TimeOutOfRangeError, validate)
+from livetiming.recording import (
+    EmptyRecordingError,
+    FrameError,
+    ManifestError,
+    RecordingError,
+    RecordingReader,
+    TimeOutOfRangeError,
+    validate,
+)
 from test_recording_support import REFERENCE_RACE, frame_names, reference_states, rewrite_zip
 
 FIRST, LAST = 1713099585, 1713102459

@@ -11,9 +11,18 @@ import dictdiffer
 import pytest
 
 import reference_race
-from livetiming.recording import (EmptyRecordingError, FrameError, FrameOrderError,
-                                  InvalidStateError, RecordingError, RecordingExistsError,
-                                  RecordingLockedError, RecordingReader, RecordingWriter, validate)
+from livetiming.recording import (
+    EmptyRecordingError,
+    FrameError,
+    FrameOrderError,
+    InvalidStateError,
+    RecordingError,
+    RecordingExistsError,
+    RecordingLockedError,
+    RecordingReader,
+    RecordingWriter,
+    validate,
+)
 from livetiming.recording.writer import finalise_directory
 from test_recording_support import HERE, MANIFEST, demo_states, frame_names, iter_demo_states
 

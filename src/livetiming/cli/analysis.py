@@ -1,4 +1,7 @@
-"""`livetiming-analysis recording.zip [-o out.json]`: the v1 analysis file of a recording."""
+"""`livetiming-analysis recording.zip [-o out.json]`: the v1 analysis file of a recording.
+
+The recording is read under the `livetiming.untrusted` limits of the
+environment (LIVETIMING_MAX_*): one that breaks them is refused with one line."""
 import argparse
 import json
 import sys
@@ -6,8 +9,9 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..analysis.replay import analyse_recording
-from ..recording import RecordingError
 from ..atomic import write_atomically
+from ..recording import RecordingError
+from ..untrusted import Limits, LimitSettingError, one_line
 from .errors import fail
 
 PROG = "livetiming-analysis"
@@ -24,11 +28,17 @@ def build_parser() -> argparse.ArgumentParser:
 def output_path(recording: Path, output: Optional[str]) -> Path:
     if output:
         return Path(output)
-    return recording.with_suffix(".json") if recording.suffix == ".zip" else recording.parent / (recording.name + ".json")
+    if recording.suffix == ".zip":
+        return recording.with_suffix(".json")
+    return recording.parent / (recording.name + ".json")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    try:   # the reader takes its limits from the environment: refuse bad ones here, in one line
+        Limits.from_environment()
+    except LimitSettingError as error:
+        return fail(PROG, str(error))
     recording = Path(args.recording)
     if not recording.exists():
         return fail(PROG, f"{recording} does not exist")
@@ -42,10 +52,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         else:
             analysis = analyse_recording(recording)
     except RecordingError as error:
-        return fail(PROG, str(error))
+        return fail(PROG, one_line(str(error)))
     except (TypeError, ValueError, KeyError, AttributeError) as error:
         # the recording reads, but its content is not timing data the analyser understands
-        return fail(PROG, f"{recording} cannot be analysed: {type(error).__name__}: {error}")
+        return fail(PROG, one_line(f"{recording} cannot be analysed: {type(error).__name__}: {error}"))
     except KeyboardInterrupt:
         return fail(PROG, "interrupted; nothing written", 130)
     try:
@@ -60,8 +70,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 def _with_progress_bar(recording: Path) -> dict:
     """A rich progress bar with rate and ETA, on stderr."""
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     columns = (TextColumn("[bold]analysing"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"),

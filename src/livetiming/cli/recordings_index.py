@@ -1,6 +1,8 @@
 """`livetiming-recordings-index`: (re)build `index.json` in the recordings
 directory; with GENERATE_ANALYSIS set (or `--generate-analysis`) also create
-missing analysis files. Invalid files are warned about and skipped."""
+missing analysis files. Invalid files are warned about (one line each) and
+skipped; the index is written for the others. Recordings are read under
+the limits of `livetiming.untrusted` (options, else LIVETIMING_MAX_*)."""
 import argparse
 import sys
 from pathlib import Path
@@ -8,6 +10,7 @@ from typing import List, Optional
 
 from .. import config
 from ..orchestration.catalogue import update_index
+from ..untrusted import LimitSettingError, add_limit_arguments, limits_from_arguments, one_line
 from .errors import FAILURE, fail
 
 PROG = "livetiming-recordings-index"
@@ -20,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--generate-analysis", action="store_true",
                         help="create missing analysis files (also: GENERATE_ANALYSIS set in the environment)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary (warnings are still shown)")
+    add_limit_arguments(parser)
     return parser
 
 
@@ -40,13 +44,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         return fail(PROG, f"the recordings directory {directory} does not exist (set LIVETIMING_RECORDINGS_DIR)")
     generate = args.generate_analysis or bool(config.get("GENERATE_ANALYSIS"))
     try:
-        report = update_index(directory, generate_analysis=generate)
+        limits = limits_from_arguments(args)
+    except LimitSettingError as error:
+        return fail(PROG, str(error))
+    try:
+        report = update_index(directory, generate_analysis=generate, limits=limits)
     except OSError as error:
         return fail(PROG, f"cannot index {directory}: {error.strerror or error}", FAILURE)
-    for filename, reason in sorted(report.invalid.items()):
-        print(f"{PROG}: warning: {reason} (skipped)", file=sys.stderr)
+    for _, reason in sorted(report.invalid.items()):
+        print(f"{PROG}: warning: {one_line(reason)} (skipped)", file=sys.stderr)
     for filename, reason in sorted(report.analysis_failed.items()):
-        print(f"{PROG}: warning: no analysis file for {filename}: {reason}", file=sys.stderr)
+        print(f"{PROG}: warning: no analysis file for {one_line(filename)}: {one_line(reason)}", file=sys.stderr)
     if not args.quiet:
         print(f"{directory / 'index.json'}: {report.summary()}")
     return 0

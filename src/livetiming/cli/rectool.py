@@ -8,7 +8,10 @@
 
 FILE is a recording ZIP or an in-progress directory. Exit codes: 0 success,
 1 `validate` found problems, 2 usage errors and files that are not readable
-recordings (one line on stderr, never a traceback).
+recordings or break a limit of safe reading (one line on stderr, never a
+traceback). The limits (`--max-member-bytes`, `--max-recording-bytes`,
+`--max-json-depth`; default the LIVETIMING_MAX_* variables) are those of
+`livetiming.untrusted`.
 """
 import argparse
 import json
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..recording import RecordingError, RecordingReader, finalise_directory, validate
+from ..untrusted import Limits, LimitSettingError, add_limit_arguments, limits_from_arguments, one_line
 from .errors import FAILURE, USAGE_ERROR, fail
 
 PROG = "livetiming-rectool"
@@ -95,8 +99,8 @@ def summary(recording: RecordingReader) -> dict:
     }
 
 
-def cmd_inspect(args: argparse.Namespace) -> int:
-    with RecordingReader(args.file) as recording:
+def cmd_inspect(args: argparse.Namespace, limits: Limits) -> int:
+    with RecordingReader(args.file, limits) as recording:
         info = summary(recording)
     if args.json:
         json.dump(info, sys.stdout, indent=2)
@@ -123,8 +127,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_state_at(args: argparse.Namespace) -> int:
-    with RecordingReader(args.file) as recording:
+def cmd_state_at(args: argparse.Namespace, limits: Limits) -> int:
+    with RecordingReader(args.file, limits) as recording:
         try:
             t = parse_time(args.time, recording.start_time)
         except TimeArgumentError as error:
@@ -135,7 +139,7 @@ def cmd_state_at(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_finalise(args: argparse.Namespace) -> int:
+def cmd_finalise(args: argparse.Namespace, limits: Limits) -> int:
     directory, target = Path(args.directory), Path(args.zip)
     if not directory.is_dir():
         return fail(PROG, f"{directory} is not a directory (an in-progress recording)")
@@ -143,14 +147,14 @@ def cmd_finalise(args: argparse.Namespace) -> int:
         return fail(PROG, f"{target} exists (use --force to replace it)")
     if target.is_dir():
         return fail(PROG, f"{target} is a directory")
-    finalise_directory(directory, target)
-    with RecordingReader(target) as recording:
+    finalise_directory(directory, target, limits)
+    with RecordingReader(target, limits) as recording:
         print(f"{target}: {recording.frame_count:,} frames, duration {_clock(recording.duration)}")
     return 0
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    report = validate(args.file)
+def cmd_validate(args: argparse.Namespace, limits: Limits) -> int:
+    report = validate(args.file, limits)
     counts = (f"{report.frames:,} frames ({report.keyframes:,} keyframes, "
               f"{report.intraframes:,} intra-frames), duration {_clock(report.duration)}")
     if report.valid:
@@ -158,7 +162,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.file}: INVALID: {len(report.problems)} problem(s) in {counts}")
     for problem in report.problems:
-        print(f"  - {problem}")
+        print(f"  - {one_line(problem)}")
     if report.unchecked:
         print(f"  ({report.unchecked:,} intra-frame(s) after broken frames could not be checked)")
     return FAILURE
@@ -178,27 +182,31 @@ def build_parser() -> argparse.ArgumentParser:
                                             "directories).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
+    limits = argparse.ArgumentParser(add_help=False)
+    add_limit_arguments(limits)
 
-    inspect = commands.add_parser("inspect", help="manifest summary, duration, frame counts, size")
+    inspect = commands.add_parser("inspect", parents=[limits],
+                                  help="manifest summary, duration, frame counts, size")
     inspect.add_argument("file", metavar="FILE")
     inspect.add_argument("--json", action="store_true", help="machine-readable output")
     inspect.set_defaults(handler=cmd_inspect)
 
-    state_at = commands.add_parser("state-at", help="the state at a time, as JSON")
+    state_at = commands.add_parser("state-at", parents=[limits], help="the state at a time, as JSON")
     state_at.add_argument("file", metavar="FILE")
     state_at.add_argument("time", metavar="TIME",
                           help="Unix seconds, or +H:MM:SS / +M:SS / +S from the start")
     state_at.add_argument("--indent", type=int, default=None, help="pretty-print with N spaces")
     state_at.set_defaults(handler=cmd_state_at)
 
-    finalise = commands.add_parser("finalise", aliases=["finalize"],
+    finalise = commands.add_parser("finalise", aliases=["finalize"], parents=[limits],
                                    help="turn an in-progress directory into a recording ZIP")
     finalise.add_argument("directory", metavar="DIR")
     finalise.add_argument("zip", metavar="ZIP")
     finalise.add_argument("--force", action="store_true", help="replace ZIP if it exists")
     finalise.set_defaults(handler=cmd_finalise)
 
-    check = commands.add_parser("validate", help="check every frame; exit 1 if any is broken")
+    check = commands.add_parser("validate", parents=[limits],
+                                help="check every frame; exit 1 if any is broken")
     check.add_argument("file", metavar="FILE")
     check.set_defaults(handler=cmd_validate)
     return parser
@@ -207,9 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
-    except RecordingError as error:
+        limits = limits_from_arguments(args)
+    except LimitSettingError as error:
         return fail(PROG, str(error), USAGE_ERROR)
+    try:
+        return args.handler(args, limits)
+    except RecordingError as error:
+        return fail(PROG, one_line(str(error)), USAGE_ERROR)
     except BrokenPipeError:  # output piped into e.g. head: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

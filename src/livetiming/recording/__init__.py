@@ -14,9 +14,18 @@ format, fast), `sources` (ZIP or directory files), `writer`, `reader`,
 `validate`, `errors`. No Twisted here: the DVR and tools wrap this.
 """
 from .diff import diff, patch
-from .errors import (EmptyRecordingError, FrameError, FrameOrderError, InvalidStateError,
-                     ManifestError, PatchError, RecordingError, RecordingExistsError,
-                     RecordingLockedError, TimeOutOfRangeError)
+from .errors import (
+                     EmptyRecordingError,
+                     FrameError,
+                     FrameOrderError,
+                     InvalidStateError,
+                     ManifestError,
+                     PatchError,
+                     RecordingError,
+                     RecordingExistsError,
+                     RecordingLockedError,
+                     TimeOutOfRangeError,
+)
 from .format import FORMAT_VERSION, KEYFRAME_INTERVAL
 from .reader import RecordingReader
 from .validate import ValidationReport, validate

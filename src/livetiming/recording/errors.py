@@ -6,6 +6,8 @@ traceback; the subclasses let callers tell the common cases apart.
 """
 from typing import Optional
 
+from ..untrusted import UntrustedDataError
+
 
 class RecordingError(Exception):
     """A recording (ZIP or in-progress directory) cannot be read or written as asked."""
@@ -21,6 +23,19 @@ class FrameError(RecordingError):
     def __init__(self, message: str, name: Optional[str] = None):
         super().__init__(message)
         self.name = name
+
+
+class UnsafeRecordingError(RecordingError, UntrustedDataError):
+    """The recording breaks a limit or rule of safe reading (livetiming.untrusted):
+    too large when decompressed, nested too deeply, a forged member name, a
+    manifest field of the wrong type or size. Unlike a damaged frame (a
+    FrameError, which `validate` reports and reads past) it stops reading:
+    the file is hostile or not a recording."""
+
+
+def unsafe(error: UntrustedDataError, where: Optional[str] = None) -> UnsafeRecordingError:
+    """The recording library's exception for an error of livetiming.untrusted."""
+    return UnsafeRecordingError(f"{where}: {error}" if where else str(error))
 
 
 class EmptyRecordingError(RecordingError):

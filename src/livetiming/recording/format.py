@@ -6,21 +6,26 @@ state" is by construction what every reader reconstructs.
 """
 import json
 import math
-import re
 from typing import Any, List, Optional, Tuple
 
-import orjson
-
 from ..protocol.constants import MAX_MESSAGES
+from ..untrusted import (
+    InvalidJSONError,
+    Limits,
+    UntrustedDataError,
+    brief,
+    check_frame_time,
+    check_manifest,
+    frame_name_parts,
+    loads,
+)
 from .diff import diff, patch
-from .errors import FrameError, InvalidStateError, ManifestError, PatchError
+from .errors import FrameError, InvalidStateError, ManifestError, PatchError, unsafe
 
 FORMAT_VERSION = 1
 KEYFRAME_INTERVAL = 10
 """Frame index 0, 10, 20, ... is a keyframe; the others are intra-frames."""
 MANIFEST_NAME = "manifest.json"
-
-_FRAME_NAME = re.compile(r"^([0-9]+)(i?)\.json$")
 
 State = dict
 Frame = dict
@@ -34,12 +39,14 @@ def frame_name(second: int, keyframe: bool) -> str:
     return f"{second:011d}.json" if keyframe else f"{second:011d}i.json"
 
 
-def parse_frame_name(name: str) -> Optional[Tuple[int, bool]]:
-    """`(second, is_keyframe)` for a frame file name, None for any other name."""
-    match = _FRAME_NAME.match(name)
-    if match is None:
-        return None
-    return int(match.group(1)), not match.group(2)
+def parse_frame_name(name: str, where: str = "recording") -> Optional[Tuple[int, bool]]:
+    """`(second, is_keyframe)` for a frame file name, None for a name that is
+    no frame's; UnsafeRecordingError for a forged one (digits, but not
+    exactly 11 of them, or a time after 2100: see livetiming.untrusted)."""
+    try:
+        return frame_name_parts(name, where)
+    except UntrustedDataError as error:
+        raise unsafe(error) from None
 
 
 def is_keyframe_index(index: int) -> bool:
@@ -52,6 +59,10 @@ def frame_second(timestamp: float) -> int:
             or not math.isfinite(timestamp) or timestamp < 0:
         raise InvalidStateError(f"frame timestamp must be a non-negative number of "
                                 f"Unix seconds, not {timestamp!r}")
+    try:   # readers refuse frames after 2100: never write one
+        check_frame_time(timestamp, "frame timestamp")
+    except UntrustedDataError as error:
+        raise InvalidStateError(str(error)) from None
     return math.floor(timestamp)
 
 
@@ -67,34 +78,41 @@ def encode(value: Any, what: str = "state") -> bytes:
         raise InvalidStateError(f"{what} is not JSON-serialisable: {error}") from None
 
 
-def decode_frame(data: bytes, name: str) -> Frame:
-    """A frame file's JSON object; FrameError naming the frame when it is not one."""
-    # orjson parses frames about three times faster than the standard
-    # library, which matters for iterating long recordings; the standard
-    # library words the error when a frame is not valid JSON.
+def decode_frame(data: bytes, name: str, limits: Limits, where: str = "") -> Frame:
+    """A frame file's JSON object (parsed by livetiming.untrusted: orjson,
+    bounded depth). FrameError naming the frame when it is not JSON or not
+    an object (damage: `validate` reports it and carries on);
+    UnsafeRecordingError, prefixed with `where`, when it breaks a limit."""
     try:
-        frame = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        frame = None
-    if frame is None:
-        try:
-            frame = json.loads(data)
-        except ValueError as error:
-            raise FrameError(f"frame {name} is not valid JSON: {error}", name) from None
+        frame = loads(data, f"frame {name}", limits)
+    except InvalidJSONError as error:
+        raise FrameError(str(error), name) from None
+    except UntrustedDataError as error:
+        raise unsafe(error, where) from None
     if not isinstance(frame, dict):
         raise FrameError(f"frame {name} holds {type(frame).__name__}, not a JSON object", name)
     return frame
 
 
-def decode_manifest(data: bytes, where: str) -> dict:
+def decode_manifest(data: bytes, where: str, limits: Limits) -> dict:
+    """manifest.json's object, checked by livetiming.untrusted (size, depth,
+    field types and sizes). ManifestError when it is not a JSON object,
+    UnsafeRecordingError when it breaks a limit."""
+    what = f"{where}: manifest.json"
     try:
-        manifest = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ManifestError(f"{where}: manifest.json is not valid JSON: {error}") from None
+        if len(data) > limits.manifest_bytes:
+            raise limits.exceeded("manifest_bytes", what, f"{len(data):,} bytes")
+        manifest = loads(data, what, limits)
+    except InvalidJSONError as error:
+        raise ManifestError(str(error)) from None
+    except UntrustedDataError as error:
+        raise unsafe(error) from None
     if not isinstance(manifest, dict):
-        raise ManifestError(f"{where}: manifest.json holds {type(manifest).__name__}, "
-                            f"not a JSON object")
-    return manifest
+        raise ManifestError(f"{what} holds {type(manifest).__name__}, not a JSON object")
+    try:
+        return check_manifest(manifest, what, limits)
+    except UntrustedDataError as error:
+        raise unsafe(error) from None
 
 
 def finalised_manifest(manifest: dict, start_time: float) -> dict:
@@ -108,7 +126,7 @@ def check_version(manifest: dict, where: str) -> None:
     if version is None:
         raise ManifestError(f"{where}: manifest.json has no format version")
     if version != FORMAT_VERSION or isinstance(version, bool):
-        raise ManifestError(f"{where}: recording format version {version!r} is not supported "
+        raise ManifestError(f"{where}: recording format version {brief(version)} is not supported "
                             f"(only version {FORMAT_VERSION})")
 
 

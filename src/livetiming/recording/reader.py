@@ -6,27 +6,49 @@ before it. So a yielded state stays valid (and unchanged) after iteration
 moves on — callers may keep them, e.g. to compare consecutive states — but
 they must treat them as read-only, or ask for `copy=True`. `state_at()`
 returns a state nobody else holds.
+
+A recording is untrusted data: it is read under `livetiming.untrusted`
+limits (given, or from the environment), and one that breaks them raises
+UnsafeRecordingError (a RecordingError) rather than costing memory or
+crashing on deep recursion.
 """
 import copy as copy_module
 from bisect import bisect_right
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple, Union
 
-from .errors import (EmptyRecordingError, FrameError, ManifestError, RecordingError,
-                     TimeOutOfRangeError)
-from .format import (MANIFEST_NAME, State, apply_intraframe, check_version, decode_frame,
-                     decode_manifest, finalised_manifest, parse_frame_name)
+from ..untrusted import Limits, brief
+from .errors import (
+    EmptyRecordingError,
+    FrameError,
+    ManifestError,
+    RecordingError,
+    TimeOutOfRangeError,
+    UnsafeRecordingError,
+)
+from .format import (
+    MANIFEST_NAME,
+    State,
+    apply_intraframe,
+    check_version,
+    decode_frame,
+    decode_manifest,
+    finalised_manifest,
+    parse_frame_name,
+)
 from .sources import open_source
 
 
 class RecordingReader:
     """A version-1 recording: a ZIP, or an in-progress directory written by
     RecordingWriter (whose manifest gets `version` and `startTime` filled in
-    as finalising would)."""
+    as finalising would). `limits` default to `Limits.from_environment()`."""
 
-    def __init__(self, path: Union[str, Path]):
+    def __init__(self, path: Union[str, Path], limits: Optional[Limits] = None):
         self.path = Path(path)
-        self._source = open_source(self.path)
+        self._where = str(self.path)
+        self.limits = limits if limits is not None else Limits.from_environment()
+        self._source = open_source(self.path, self.limits)
         try:
             names = self._source.names()
             if MANIFEST_NAME not in names:
@@ -44,9 +66,16 @@ class RecordingReader:
 
     def _index(self, names: List[str]) -> None:
         frames = {}
+        finished = not self._source.in_progress
         for name in names:
-            parsed = parse_frame_name(name)
+            parsed = parse_frame_name(name, self._where)
             if parsed is None:
+                # a finished recording's JSON members are the manifest and
+                # frames: any other is a misnamed frame or a forgery (an
+                # in-progress directory also holds the DVR's own files)
+                if finished and name != MANIFEST_NAME and name.lower().endswith(".json"):
+                    raise UnsafeRecordingError(f"{self.path}: member {brief(name, 60)} is neither "
+                                               f"manifest.json nor a frame (%011d.json, %011di.json)")
                 continue
             second, keyframe = parsed
             if second in frames:
@@ -69,7 +98,7 @@ class RecordingReader:
             data = self._source.read(MANIFEST_NAME)
         except FrameError as error:
             raise ManifestError(str(error)) from None
-        manifest = decode_manifest(data, where)
+        manifest = decode_manifest(data, where, self.limits)
         if not self._source.in_progress:
             check_version(manifest, where)
         return manifest
@@ -133,7 +162,7 @@ class RecordingReader:
     def read_frame(self, position: int) -> dict:
         """The decoded frame file at a position (0 = first frame), as stored."""
         name = self._names[position]
-        return decode_frame(self._source.read(name), name)
+        return decode_frame(self._source.read(name), name, self.limits, self._where)
 
     def iter_frames(self) -> Iterator[Tuple[int, bool, dict]]:
         """`(second, is_keyframe, frame)` for every frame, as stored, in order."""
@@ -147,9 +176,10 @@ class RecordingReader:
         parts with each other: read-only, but valid for good (see module doc);
         `copy=True` yields independent deep copies instead (much slower)."""
         read = self._source.read
+        limits, where = self.limits, self._where
         state: Optional[State] = None
         for second, name, keyframe in zip(self.frames, self._names, self._is_key):
-            frame = decode_frame(read(name), name)
+            frame = decode_frame(read(name), name, limits, where)
             state = frame if keyframe else apply_intraframe(state, frame, name)
             yield second, (copy_module.deepcopy(state) if copy else state)
 

@@ -1,10 +1,15 @@
 """Where a recording's files come from: a finished ZIP or an in-progress
 directory, behind one small interface (`names`, `read`, `size`, `close`).
 
-ZIP members are read with one `os.pread` and one `zlib.decompress` each,
+ZIP members are read with one `os.pread` and one bounded decompression each,
 using the offsets from the central directory: `zipfile.ZipFile.read` costs
 about three times as much per small member, and a day-long recording has
 86,400 of them.
+
+Both sources are read under `livetiming.untrusted` limits: names and
+declared sizes are checked when the source is opened (`check_archive`),
+and no read produces more than a member's declared size plus one byte
+(`inflate`, `read_capped`), so a ZIP bomb or a huge file costs no memory.
 """
 import functools
 import os
@@ -12,9 +17,10 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Union
 
-from .errors import FrameError, RecordingError
+from ..untrusted import Limits, UntrustedDataError, check_archive, inflate, read_capped
+from .errors import FrameError, RecordingError, unsafe
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")   # signature ... name length, extra length
 _LOCAL_HEADER_SIZE = 30
@@ -31,18 +37,24 @@ class ZipSource:
 
     in_progress = False
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, limits: Limits):
         self.path = Path(path)
         try:
             with zipfile.ZipFile(self.path) as archive:
+                infos = archive.infolist()
+                # orig_filename: zipfile cuts a name at a NUL character
+                check_archive(((info.orig_filename, info.compress_size, info.file_size)
+                               for info in infos), str(self.path), limits)
                 self._entries: Dict[str, tuple] = {
                     info.filename: (info.header_offset, info.compress_size, info.file_size,
                                     info.CRC, info.compress_type, info.flag_bits,
                                     len(info.orig_filename.encode("utf-8")))
-                    for info in archive.infolist()}
+                    for info in infos}
             self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         except FileNotFoundError:
             raise RecordingError(f"{self.path}: no such file") from None
+        except UntrustedDataError as error:   # before ValueError, which it is
+            raise unsafe(error) from None
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, UnicodeDecodeError,
                 ValueError, EOFError) as error:
             # a damaged ZIP can fail in any of these ways inside zipfile
@@ -67,16 +79,10 @@ class ZipSource:
         try:
             if flags & 0x1:
                 raise FrameError(f"{self.path}: {name} is encrypted", name)
-            if method == zipfile.ZIP_DEFLATED:
-                data = zlib.decompress(self._member_data(offset, compressed_size, name_length),
-                                       -15, size or 1)
-            elif method == zipfile.ZIP_STORED:
-                data = self._member_data(offset, compressed_size, name_length)
-            else:   # bzip2, lzma: rare enough for zipfile's own, slower path
-                with zipfile.ZipFile(self.path) as archive:
-                    return archive.read(name)
+            # at most size + 1 bytes, whatever the member holds: more is a lie
+            data = inflate(self._member_data(offset, compressed_size, name_length), method, size)
         except (zlib.error, zipfile.BadZipFile, OSError, NotImplementedError, EOFError,
-                RuntimeError) as error:
+                ValueError, RuntimeError) as error:
             raise FrameError(f"{self.path}: {name} is damaged: {error}", name) from None
         if len(data) != size or zlib.crc32(data) != crc:
             raise FrameError(f"{self.path}: {name} is damaged (size or CRC mismatch)", name)
@@ -111,11 +117,16 @@ class DirectorySource:
 
     in_progress = True
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, limits: Limits):
         self.path = Path(path)
+        self._limits = limits
         try:
             self._entries = {entry.name: entry.stat().st_size for entry in os.scandir(self.path)
                              if entry.is_file() and not entry.name.startswith(".")}
+            check_archive(((name, size, size) for name, size in self._entries.items()),
+                          str(self.path), limits)
+        except UntrustedDataError as error:
+            raise unsafe(error) from None
         except OSError as error:
             raise _unreadable(self.path, error) from None
 
@@ -128,7 +139,10 @@ class DirectorySource:
     def read(self, name: str) -> bytes:
         try:
             with open(os.path.join(self.path, name), "rb") as handle:
-                return handle.read()
+                return read_capped(handle, f"{self.path}: {name}", self._limits, "member_bytes",
+                                   os.fstat(handle.fileno()).st_size)
+        except UntrustedDataError as error:
+            raise unsafe(error) from None
         except FileNotFoundError:
             raise FrameError(f"{self.path}: {name} is missing", name) from None
         except OSError as error:
@@ -153,9 +167,9 @@ if hasattr(os, "pread"):
     _pread = os.pread  # noqa: F811 - same signature, one system call
 
 
-def open_source(path: Path):
+def open_source(path: Path, limits: Limits) -> Union[ZipSource, DirectorySource]:
     """The source for a path: a directory is an in-progress recording, anything else a ZIP."""
     path = Path(path)
     if path.is_dir():
-        return DirectorySource(path)
-    return ZipSource(path)
+        return DirectorySource(path, limits)
+    return ZipSource(path, limits)

@@ -1,11 +1,14 @@
 """Checking a whole recording: every frame reads and decodes, every keyframe
 is a state, and every intra-frame applies strictly (old values match, nothing
 is overwritten or skipped). A broken frame is reported and checking carries
-on from the next keyframe, so one run lists every problem."""
+on from the next keyframe, so one run lists every problem. A recording that
+breaks a limit of safe reading (livetiming.untrusted) is not checked on:
+UnsafeRecordingError, like any file that is not a readable recording."""
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Union
 
+from ..untrusted import Limits
 from .errors import FrameError, InvalidStateError
 from .format import State, apply_intraframe, recorded_state
 from .reader import RecordingReader
@@ -27,11 +30,12 @@ class ValidationReport:
         return not self.problems
 
 
-def validate(path: Union[str, Path]) -> ValidationReport:
+def validate(path: Union[str, Path], limits: Optional[Limits] = None) -> ValidationReport:
     """Check a recording (ZIP or in-progress directory). Raises RecordingError
     when it cannot be opened as a recording at all (no such file, not a ZIP,
-    no manifest, another version, no frames); everything else is reported."""
-    with RecordingReader(path) as recording:
+    no manifest, another version, no frames) or breaks a limit
+    (UnsafeRecordingError); damaged frames are reported."""
+    with RecordingReader(path, limits) as recording:
         report = ValidationReport(Path(path), frames=recording.frame_count,
                                   keyframes=recording.keyframe_count,
                                   intraframes=recording.intraframe_count,

@@ -23,6 +23,10 @@ By default nothing is fsync'ed: that protects against the process dying
 resumed recording drops any frames such a crash left damaged at its end.
 
 A lock (`.lock`, flock) stops two writers from sharing a directory.
+
+What the writer reads back (resuming, finalising: `rectool finalise` is
+given directories from anywhere) is read under `livetiming.untrusted`
+limits, as the reader does.
 """
 import json
 import logging
@@ -34,11 +38,33 @@ import zipfile
 from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
-from .errors import (EmptyRecordingError, FrameError, FrameOrderError, InvalidStateError,
-                     ManifestError, RecordingError, RecordingExistsError, RecordingLockedError)
-from .format import (MANIFEST_NAME, State, apply_intraframe, decode_frame, decode_manifest, encode,
-                     finalised_manifest, frame_name, frame_second, is_keyframe_index,
-                     make_intraframe, parse_frame_name, recorded_state)
+from ..untrusted import Limits, UntrustedDataError, read_file
+from .errors import (
+    EmptyRecordingError,
+    FrameError,
+    FrameOrderError,
+    InvalidStateError,
+    ManifestError,
+    RecordingError,
+    RecordingExistsError,
+    RecordingLockedError,
+    unsafe,
+)
+from .format import (
+    MANIFEST_NAME,
+    State,
+    apply_intraframe,
+    decode_frame,
+    decode_manifest,
+    encode,
+    finalised_manifest,
+    frame_name,
+    frame_second,
+    is_keyframe_index,
+    make_intraframe,
+    parse_frame_name,
+    recorded_state,
+)
 
 try:
     import fcntl
@@ -61,10 +87,12 @@ class RecordingWriter:
     `write_frame(timestamp, state)` for every state, `update_manifest()` when
     the manifest changes, and `finalise(zip_path)` to write the ZIP (the
     directory stays until `discard()`). `close()` releases the directory.
+    `limits` (default: from the environment) bound what it reads back.
     """
 
-    def __init__(self, directory: Union[str, Path], manifest: dict, *, fsync: bool = False):
-        self._open(directory, fsync, create=True)
+    def __init__(self, directory: Union[str, Path], manifest: dict, *, fsync: bool = False,
+                 limits: Optional[Limits] = None):
+        self._open(directory, fsync, create=True, limits=limits)
         try:
             if os.path.exists(os.path.join(self._dir, MANIFEST_NAME)) or self._list_frames():
                 raise RecordingExistsError(f"{self.directory} already holds a recording; "
@@ -76,7 +104,7 @@ class RecordingWriter:
 
     @classmethod
     def resume(cls, directory: Union[str, Path], manifest: Optional[dict] = None, *,
-               fsync: bool = False) -> "RecordingWriter":
+               fsync: bool = False, limits: Optional[Limits] = None) -> "RecordingWriter":
         """Continue an in-progress recording after the last complete frame.
 
         Leftover temporary files are removed; frames at the end that cannot be
@@ -87,12 +115,14 @@ class RecordingWriter:
         if not directory.is_dir():
             raise RecordingError(f"{directory} is not an in-progress recording directory")
         writer = cls.__new__(cls)
-        writer._open(directory, fsync, create=False)
+        writer._open(directory, fsync, create=False, limits=limits)
         try:
             path = os.path.join(writer._dir, MANIFEST_NAME)
             try:
-                with open(path, "rb") as handle:
-                    writer._manifest = decode_manifest(handle.read(), str(directory))
+                data = read_file(path, f"{directory}: {MANIFEST_NAME}", writer._limits, "manifest_bytes")
+                writer._manifest = decode_manifest(data, str(directory), writer._limits)
+            except UntrustedDataError as error:
+                raise unsafe(error) from None
             except FileNotFoundError:
                 raise ManifestError(f"{directory}: no manifest.json (not an in-progress "
                                     f"recording)") from None
@@ -108,10 +138,12 @@ class RecordingWriter:
             raise
         return writer
 
-    def _open(self, directory: Union[str, Path], fsync: bool, create: bool) -> None:
+    def _open(self, directory: Union[str, Path], fsync: bool, create: bool,
+              limits: Optional[Limits]) -> None:
         self.directory = Path(directory)
         self._dir = str(self.directory)
         self._fsync = fsync
+        self._limits = limits if limits is not None else Limits.from_environment()
         self._lock_fd = -1
         self._manifest: dict = {}
         self._names: List[str] = []
@@ -258,7 +290,7 @@ class RecordingWriter:
                     for name in self._names:
                         data = self._read_file(name)
                         second, keyframe = parse_frame_name(name)
-                        frame = decode_frame(data, name)
+                        frame = decode_frame(data, name, self._limits, self._dir)
                         state = frame if keyframe else apply_intraframe(state, frame, name)
                         archive.writestr(_zip_info(name, second), data)
                 handle.flush()
@@ -312,7 +344,7 @@ class RecordingWriter:
         """Frame file names in time order."""
         frames = {}
         for name in os.listdir(self._dir):
-            parsed = parse_frame_name(name)
+            parsed = parse_frame_name(name, self._dir)
             if parsed is None:
                 continue
             if parsed[0] in frames:
@@ -323,8 +355,10 @@ class RecordingWriter:
 
     def _read_file(self, name: str) -> bytes:
         try:
-            with open(os.path.join(self._dir, name), "rb") as handle:
-                return handle.read()
+            return read_file(os.path.join(self._dir, name), f"{self.directory}: {name}", self._limits,
+                             "member_bytes")
+        except UntrustedDataError as error:
+            raise unsafe(error) from None
         except OSError as error:
             raise FrameError(f"{self.directory}: {name} cannot be read: "
                              f"{error.strerror or error}", name) from None
@@ -365,7 +399,7 @@ class RecordingWriter:
         for position in range(starts[-1], len(names)):
             name = names[position]
             try:
-                frame = decode_frame(self._read_file(name), name)
+                frame = decode_frame(self._read_file(name), name, self._limits, self._dir)
                 if parse_frame_name(name)[1]:
                     new_state = frame
                 else:
@@ -389,10 +423,11 @@ class RecordingWriter:
             self.discarded.append(name)
 
 
-def finalise_directory(directory: Union[str, Path], zip_path: Union[str, Path]) -> Path:
+def finalise_directory(directory: Union[str, Path], zip_path: Union[str, Path],
+                       limits: Optional[Limits] = None) -> Path:
     """Resume an in-progress directory (recovering it) and write its ZIP; the
     directory is kept."""
-    with RecordingWriter.resume(directory) as writer:
+    with RecordingWriter.resume(directory, limits=limits) as writer:
         return writer.finalise(zip_path)
 
 
