@@ -5,10 +5,11 @@ A real Crossbar via `livetiming-router`, real demo services, the real
 JavaScript WAMP client (autobahn-js) for the public and the attackers, and an
 operator (`admin`, from LIVETIMING_AUTH_FILE) to list what is registered."""
 import json
+import subprocess
+import sys
 import time
 
 import pytest
-from crossbar.router.service import RouterServiceAgent
 
 from livetiming.orchestration.permissions import CLIENT_PROCEDURES
 from network import SECRET, js_client, router_env, start_router, start_service
@@ -17,14 +18,23 @@ ADMIN = {"authid": "operator", "secret": "operator-secret"}
 NOT_AUTHORIZED = "wamp.error.not_authorized"
 
 
+META_PROCEDURES = """
+import json
+from crossbar.router.service import RouterServiceAgent
+print(json.dumps(sorted({pattern.uri() for attribute in vars(RouterServiceAgent).values()
+                         for pattern in getattr(attribute, "_wampuris", [])})))
+"""
+
+
 def meta_procedures() -> list:
-    """Every `wamp.*` procedure Crossbar's router registers, read off Crossbar itself."""
-    uris = set()
-    for attribute in vars(RouterServiceAgent).values():
-        for pattern in getattr(attribute, "_wampuris", []):
-            uris.add(pattern.uri())
+    """Every `wamp.*` procedure Crossbar's router registers, read off Crossbar
+    itself — in a process of its own: importing Crossbar raises the
+    interpreter's recursion limit to 100,000 (py_ecc does), which would let
+    other tests' deeply nested JSON overflow the C stack."""
+    found = subprocess.run([sys.executable, "-c", META_PROCEDURES], capture_output=True, text=True, timeout=60)
+    uris = json.loads(found.stdout)
     assert "wamp.session.kill" in uris and len(uris) > 15
-    return sorted(uris)
+    return uris
 
 
 def admin_env(tmp_path, **extra) -> dict:
