@@ -162,9 +162,10 @@ def parse_size(text: str) -> int:
 
 
 def format_size(size: int) -> str:
+    """`16 MiB`, `400.0 MiB`, `1,000 bytes`: for messages."""
     for unit, factor in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor} {unit}"
+        if size >= factor:
+            return f"{size // factor:,} {unit}" if size % factor == 0 else f"{size / factor:,.1f} {unit}"
     return f"{size:,} bytes"
 
 
@@ -414,13 +415,13 @@ def check_archive(members: Iterable[Tuple[str, int, int]], what: str, limits: Li
         seen.add(name)
         if size > limits.member_bytes:
             raise limits.exceeded("member_bytes", f"{what}: {brief(name, 60)}",
-                                  f"{format_size(size)} when decompressed")
+                                  f"{format_size(size)} uncompressed")
         if compressed > largest_compressed:
             raise limits.exceeded("member_bytes", f"{what}: {brief(name, 60)}",
                                   f"{format_size(compressed)} compressed")
         total += size
     if total > limits.recording_bytes:
-        raise limits.exceeded("recording_bytes", what, f"{format_size(total)} when decompressed")
+        raise limits.exceeded("recording_bytes", what, f"{format_size(total)} uncompressed in all")
 
 
 def inflate(raw: bytes, method: int, size: int) -> bytes:
