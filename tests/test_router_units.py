@@ -95,6 +95,9 @@ def test_directory_accepts_a_uuid_only_from_its_own_session(wrapper, sender):
     None, "x", {"msgClass": 2}, {"msgClass": 2, "payload": "m"}, {"msgClass": 2, "payload": {"name": "n"}},
     {"msgClass": 2, "payload": {"uuid": "has.dot"}}, {"msgClass": 2, "payload": {"uuid": 7}},
     {"msgClass": 3, "payload": None}, {"msgClass": 77},
+    {"msgClass": 2, "payload": {"uuid": "a", "name": "x" * 5000}},
+    {"msgClass": 2, "payload": {"uuid": "a", "colSpec": "x"}},
+    {"msgClass": 2, "payload": {"uuid": "a", "hidden": "yes"}}, {"msgClass": 2, "payload": {"uuid": "a" * 65}},
 ])
 def test_directory_rejects_malformed_messages_and_keeps_its_listing(wrapper):
     directory = ServiceDirectory()

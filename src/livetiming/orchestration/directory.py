@@ -5,7 +5,6 @@ router (supervised by `livetiming-router`, or standalone as `livetiming-director
 A registration or deregistration is accepted only from the session bound to
 the uuid it names (publisher disclosure, see `identity`): with one shared
 secret, nothing else stops one service from removing or renaming another."""
-import re
 from typing import Dict, List, Optional
 
 from autobahn.twisted.wamp import ApplicationSession
@@ -15,13 +14,15 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from ..protocol import RPC, Channel, MalformedMessageError, Message, MessageClass
-from .identity import bound_uuid, publisher_authid
+from ..untrusted import Limits, UntrustedDataError, check_manifest
+from .identity import IdentityError, bound_uuid, check_uuid, publisher_authid
 from .settings import SettingError, component_setting, positive_seconds, session_extra
 
 LIVENESS_INTERVAL = 10.0
 PUBLISH_INTERVAL = 60.0
 LIVENESS_TIMEOUT = 5.0
-UUID_PATTERN = re.compile(r"^[A-Za-z0-9_:-]+$")
+MANIFEST_LIMITS = Limits()
+"""CONTROL manifests are small: the default bounds on their fields apply."""
 
 
 class InvalidManifestError(MalformedMessageError):
@@ -33,11 +34,15 @@ class NotOwnerError(MalformedMessageError):
 
 
 def validate_manifest(manifest) -> dict:
+    """A live service's manifest: a live service uuid (see `identity`) and
+    fields of the right types and bounded sizes (see `untrusted`)."""
     if not isinstance(manifest, dict):
         raise InvalidManifestError(f"manifest is not an object: {type(manifest).__name__}")
-    uuid = manifest.get("uuid")
-    if not isinstance(uuid, str) or not UUID_PATTERN.match(uuid):
-        raise InvalidManifestError(f"manifest has no usable uuid: {uuid!r}")
+    try:
+        check_uuid(manifest.get("uuid"))
+        check_manifest(manifest, "manifest", MANIFEST_LIMITS)
+    except (IdentityError, UntrustedDataError) as error:
+        raise InvalidManifestError(str(error)) from None
     return manifest
 
 

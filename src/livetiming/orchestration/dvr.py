@@ -9,7 +9,6 @@ payloads, saved atomically), so a DVR that is killed and restarted resumes
 with nothing lost that had been received."""
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -18,6 +17,7 @@ from .. import config
 from ..analysis.replay import analyse_recording
 from ..atomic import write_atomically
 from ..recording import RecordingError, RecordingReader, RecordingWriter
+from .identity import SERVICE_UUID
 from .settings import component_setting
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,6 @@ FINISHING_FILE = "finishing.json"
 CLOCK_TOLERANCE = 60.0
 """A state stamped further than this from the DVR's clock is recorded at the DVR's time."""
 PER_CAR_KEYS = ("lap", "stint", "car_messages")
-UUID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 @dataclass
@@ -186,7 +185,7 @@ class DVR:
             recording.analysis_dirty = True
 
     def _start(self, uuid: str, manifest: dict, now: float) -> ServiceRecording:
-        if not UUID_PATTERN.match(uuid):
+        if not SERVICE_UUID.match(uuid):
             raise ValueError(f"unusable service uuid {uuid!r}")
         directory = self.settings.temp_dir / uuid
         if (directory / "manifest.json").exists():  # left by a finish that failed: carry on with it
