@@ -410,3 +410,14 @@ def test_an_analysis_that_cannot_be_saved_is_a_warning(make, log_events, tmp_pat
     assert any(line.startswith("Could not save the analysis to") and line.endswith("blocked.json: Is a directory")
                for line in lines(log_events, LogLevel.warn))
     assert not any(e.get("log_failure") for e in log_events)
+
+
+def test_request_state_is_the_published_state_shared_by_every_call(make):
+    service, clock, recorder = make()
+    service.start()
+    answers = [service.requestState() for _ in range(100)]
+    assert all(answer is answers[0] for answer in answers)
+    assert answers[0] == states(recorder)[-1]
+    service.rows = [["7", "PIT", "Ann"]]
+    clock.advance(5)
+    assert service.requestState() is not answers[0] and answers[0]["cars"] == [["7", "RUN", "Ann"]]

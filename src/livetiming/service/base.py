@@ -284,12 +284,16 @@ class BaseService(AbstractService):
         return self.analyser.messages() if self.analyser is not None else []
 
     def requestState(self) -> dict:
-        """RPC REQUEST_STATE: the current state, uncompressed."""
+        """RPC REQUEST_STATE: the current state, uncompressed: the object
+        parsed once from the published text at the last update, shared by
+        every call (never rebuilt or copied per call, nor changed later: each
+        update replaces it)."""
         return self.state
 
     def requestAnalysisData(self):
-        """RPC REQUEST_ANALYSIS_DATA: the whole v1 analysis dict (a Deferred
-        when the analyser runs on its thread)."""
+        """RPC REQUEST_ANALYSIS_DATA: the whole v1 analysis dict (a Deferred):
+        a snapshot taken on the analyser's thread at most once per update,
+        shared by every call until the next."""
         return self.analyser.data() if self.analyser is not None else {}
 
     # --- lifecycle ---------------------------------------------------------------

@@ -12,6 +12,7 @@ from twisted.internet import defer, task
 from twisted.internet.interfaces import IReactorThreads
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from ..analysis import Analyser, AnalysisStateError
@@ -45,6 +46,9 @@ class LiveAnalysis:
         self._last_sent: Dict[str, float] = {}
         self._pool: Optional[ThreadPool] = None
         self._loops: List[task.LoopingCall] = []
+        self._changes = 0  # updates and manifests handed to the analyser so far
+        self._snapshot: Optional[Tuple[int, dict]] = None  # (changes, whole v1 dict) last computed
+        self._waiting: Optional[List[defer.Deferred]] = None  # callers of a computation under way
 
     # --- running work on the analyser's thread ------------------------------------
 
@@ -87,12 +91,14 @@ class LiveAnalysis:
     # --- feeding -------------------------------------------------------------------
 
     def set_manifest(self, manifest: dict) -> None:
+        self._changes += 1
         self._run(self.analyser.set_manifest, manifest)
 
     def submit(self, state: dict, new_messages: list, timestamp: float) -> defer.Deferred:
         """Queue one update; the reactor thread only learns which keys changed.
         Time is whole seconds, as in recordings and messages, so that the live
         analysis and the offline analysis of the recording agree exactly."""
+        self._changes += 1
         d = self._run(self.analyser.update, int(timestamp), state, new_messages)
         d.addCallbacks(self._changed, self._failed)
         return d
@@ -137,8 +143,32 @@ class LiveAnalysis:
                 for key, message in sorted(self.latest.items())]
 
     def data(self) -> defer.Deferred:
-        """REQUEST_ANALYSIS_DATA: the whole v1 dict, computed on the analyser's thread."""
-        return self._run(self.analyser.data)
+        """REQUEST_ANALYSIS_DATA: the whole v1 dict, a snapshot computed on the
+        analyser's thread at most once per change however many clients ask:
+        callers share the latest snapshot, or the computation under way. (A
+        computation per call let a flood of calls queue work on the analyser's
+        thread without bound and hold the GIL against the reactor.) The dict
+        is detached from the analyser and never changed: callers only
+        serialise it."""
+        if self._snapshot is not None and self._snapshot[0] == self._changes:
+            return defer.succeed(self._snapshot[1])
+        waiter = defer.Deferred()
+        if self._waiting is not None:
+            self._waiting.append(waiter)
+            return waiter
+        self._waiting = [waiter]
+        self._run(self.analyser.data).addBoth(self._snapshot_taken, self._changes)
+        return waiter
+
+    def _snapshot_taken(self, result, changes: int) -> None:
+        waiting, self._waiting = self._waiting, None
+        if isinstance(result, Failure):
+            for waiter in waiting:
+                waiter.errback(result)
+            return
+        self._snapshot = (changes, result)
+        for waiter in waiting:
+            waiter.callback(result)
 
     # --- persistence -----------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from autobahn.twisted.component import Component
 from autobahn.wamp.exception import ApplicationError
+from autobahn.wamp.serializer import SERID_TO_SER
 from autobahn.wamp.types import PublishOptions, RegisterOptions
 from autobahn.websocket.util import parse_url
 from twisted.internet.defer import inlineCallbacks
@@ -22,6 +23,15 @@ RETRY = {"max_retries": -1, "initial_retry_delay": 1.0, "max_retry_delay": 30.0,
 
 SETUP_RETRY_INITIAL = 0.5
 SETUP_RETRY_MAX = 30.0
+
+
+SERIALIZERS = [name for name in ("msgpack", "json") if name in SERID_TO_SER]
+"""msgpack when installed (autobahn registers only what it can import), then
+JSON. Every requestState answer passes through the router, which decodes it
+to route it: a 60-car state takes the router 1.4 ms to decode as JSON
+(autobahn's decoder is pure Python) and 0.05 ms as msgpack, so with JSON a
+thousand calls a second saturated the router and delayed published states
+by seconds."""
 
 
 class RouterURLError(ValueError):
@@ -45,7 +55,7 @@ def transport_for(url: str) -> dict:
     if parsed.scheme in ("ws", "wss"):
         if not parsed.hostname:
             raise RouterURLError(f"router URL {url!r} has no host")
-        return {"type": "websocket", "url": url, "serializers": ["json"], **RETRY}
+        return {"type": "websocket", "url": url, "serializers": list(SERIALIZERS), **RETRY}
     if parsed.scheme == "rs":
         if parsed.hostname in (None, "", "unix"):
             path = parsed.path
@@ -56,7 +66,7 @@ def transport_for(url: str) -> dict:
             if not port:
                 raise RouterURLError(f"router URL {url!r} needs a port")
             endpoint = {"type": "tcp", "host": parsed.hostname, "port": port}
-        return {"type": "rawsocket", "url": url, "endpoint": endpoint, "serializer": "json", **RETRY}
+        return {"type": "rawsocket", "url": url, "endpoint": endpoint, "serializer": SERIALIZERS[0], **RETRY}
     raise RouterURLError(f"router URL {url!r} must start with ws://, wss:// or rs://")
 
 
