@@ -3,6 +3,7 @@ import socket
 import subprocess
 
 import pytest
+
 from plugin_runner import command as plugin_command
 from plugin_runner import plugin_file
 from processes import command

@@ -4,6 +4,7 @@ import json
 import sys
 
 import websocket
+
 from plugin_runner import command as plugin_command
 from plugin_runner import plugin_file
 from processes import command

@@ -6,10 +6,10 @@ import sys
 
 import pytest
 import websocket
-from processes import command
 
 from livetiming.protocol.lzstring import decompress_from_utf16
 from livetiming.recording import RecordingReader
+from processes import command
 
 STARTUP = r"listening on port:(\d+)"
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import websocket
-from processes import command
 
 from livetiming.protocol.lzstring import decompress_from_utf16
+from processes import command
 
 STARTUP = r"^Standalone server for uuid:([0-9a-f]{32}) listening on port:(\d+)$"
 

@@ -13,8 +13,7 @@ defaults, which cannot be removed.
 import logging
 import re
 from collections import deque
-from typing import (Any, Callable, Dict, Iterable, List, Optional, Sequence,
-                    Tuple, Union)
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from livetiming.protocol import FlagStatus, Stat
 

@@ -26,11 +26,14 @@ def build_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--disable-analysis", action="store_true", help="do not run the live analyser")
     parser.add_argument("-H", "--hidden", action="store_true", help="hide from the public directory listing")
     parser.add_argument("-N", "--do-not-record", action="store_true", help="ask the DVR not to record this service")
-    parser.add_argument("-m", "--masquerade", metavar="CLASS", help="serviceClass to announce instead of the plugin name")
+    parser.add_argument("-m", "--masquerade", metavar="CLASS",
+                        help="serviceClass to announce instead of the plugin name")
     parser.add_argument("-r", "--recording-file", metavar="FILE", help="record this service locally to FILE")
-    parser.add_argument("-s", "--initial-state", metavar="FILE", help="resume from a saved state file (reuses its uuid)")
+    parser.add_argument("-s", "--initial-state", metavar="FILE",
+                        help="resume from a saved state file (reuses its uuid)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stdout instead of LIVETIMING_LOG_DIR")
-    parser.add_argument("--standalone", action="store_true", help="serve over a local WebSocket even if LIVETIMING_ROUTER is set")
+    parser.add_argument("--standalone", action="store_true",
+                        help="serve over a local WebSocket even if LIVETIMING_ROUTER is set")
     parser.add_argument("--no-write-state", action="store_true", help="do not write state files")
     parser.add_argument("--uuid", type=_uuid, help="service uuid (default: a fresh one)")
     return parser

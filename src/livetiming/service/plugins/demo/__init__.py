@@ -38,9 +38,11 @@ class Service(BaseService):
     def add_arguments(cls, parser) -> None:
         parser.add_argument("--cars", type=_car_count, default=30, help="number of cars, 20-60 (default 30)")
         parser.add_argument("--seed", type=int, default=71, help="random seed: same seed, same race (default 71)")
-        parser.add_argument("--speed", type=_positive, default=1.0, help="run N times faster than real time (default 1)")
+        parser.add_argument("--speed", type=_positive, default=1.0,
+                            help="run N times faster than real time (default 1)")
         parser.add_argument("--hours", type=_positive, default=6.0, help="race length in hours (default 6)")
-        parser.add_argument("--grid", type=float, default=30.0, help="seconds on the grid before the green flag (default 30)")
+        parser.add_argument("--grid", type=float, default=30.0,
+                            help="seconds on the grid before the green flag (default 30)")
 
     def __init__(self, args, extra_args=None, reactor=None):
         super().__init__(args, extra_args, reactor)
