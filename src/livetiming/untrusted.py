@@ -291,7 +291,7 @@ def _deeper_than(text: bytes, limit: int) -> bool:
     size = len(text)
     if size <= 2 * limit:   # every level costs two bytes
         return False
-    if size <= 16 * limit and text.count(b"[") + text.count(b"{") <= limit:
+    if size <= 16 * limit and size - len(text.translate(None, b"[{")) <= limit:   # opening brackets
         return False
     projection = text.translate(_SQUARE, _KEEP_STRUCTURE)
     if b"\\" in projection and _ESCAPED_QUOTE.search(projection) is not None:
@@ -433,7 +433,7 @@ def inflate(raw: bytes, method: int, size: int) -> bytes:
     if method == zipfile.ZIP_DEFLATED:
         return zlib.decompressobj(-15).decompress(raw, size + 1)
     if method == zipfile.ZIP_STORED:
-        return raw[:size + 1]
+        return bytes(raw[:size + 1])
     if method == zipfile.ZIP_BZIP2:
         return bz2.BZ2Decompressor().decompress(raw, size + 1)
     if method == zipfile.ZIP_LZMA:

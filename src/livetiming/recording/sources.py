@@ -88,7 +88,7 @@ class ZipSource:
             raise FrameError(f"{self.path}: {name} is damaged (size or CRC mismatch)", name)
         return data
 
-    def _member_data(self, offset: int, compressed_size: int, name_length: int) -> bytes:
+    def _member_data(self, offset: int, compressed_size: int, name_length: int) -> memoryview:
         """The member's raw bytes, found through its local header."""
         chunk = self._pread(_LOCAL_HEADER_SIZE + name_length + _SLACK + compressed_size, offset)
         if len(chunk) < _LOCAL_HEADER_SIZE:
@@ -101,7 +101,7 @@ class ZipSource:
         if end > len(chunk):
             chunk = self._pread(compressed_size, offset + start)
             start, end = 0, compressed_size
-        data = chunk[start:end]
+        data = memoryview(chunk)[start:end]   # no copy: decompression reads it once
         if len(data) != compressed_size:
             raise zipfile.BadZipFile("member data is truncated")
         return data
