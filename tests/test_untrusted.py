@@ -553,3 +553,18 @@ def test_update_manifest_refuses_what_readers_would_refuse(tmp_path):
         book.update_manifest({"uuid": "uuid-a", "name": "n" * 5000}, "code", "code")
     assert (tmp_path / "a.zip").read_bytes() == before
     assert book.update_manifest({"uuid": "uuid-a", "name": "B"}, "code", "code").manifest["name"] == "B"
+
+
+def test_refused_manifest_changes_are_described_briefly():
+    with pytest.raises(InvalidArgumentError, match="and 99,995 more") as error:
+        catalogue.manifest_changes({}, {f"key{i}": 1 for i in range(100_000)})
+    assert len(str(error.value)) < 300
+    with pytest.raises(InvalidArgumentError) as error:
+        catalogue.manifest_changes({}, {"k" * 10**6: 1})
+    assert len(str(error.value)) < 300
+
+
+def test_the_catalogue_session_logs_uuids_briefly():
+    from livetiming.orchestration.catalogue_session import _shown_uuid
+    assert _shown_uuid("uuid000") == "uuid000"
+    assert len(_shown_uuid("x" * 10**6)) < 80 and _shown_uuid(None) == "None"

@@ -479,7 +479,9 @@ def manifest_changes(current: dict, requested: Any) -> Dict[str, Any]:
     refused = sorted(key for key, value in requested.items()
                      if key not in EDITABLE_KEYS and (key not in current or current[key] != value))
     if refused:
-        raise InvalidArgumentError(f"only {', '.join(EDITABLE_KEYS)} may change, not {', '.join(refused)}")
+        shown = ", ".join(brief(key) if len(key) > 40 else key for key in refused[:5])
+        more = f" and {len(refused) - 5:,} more" if len(refused) > 5 else ""
+        raise InvalidArgumentError(f"only {', '.join(EDITABLE_KEYS)} may change, not {shown}{more}")
     changes = {key: requested[key] for key in EDITABLE_KEYS
                if key in requested and (key not in current or current[key] != requested[key])}
     if "name" in changes and (not isinstance(changes["name"], str) or not changes["name"].strip()):

@@ -15,7 +15,9 @@ Settings (`extra` key, else environment variable, else default):
 
 Disk work runs in the reactor's thread pool; refreshes, analyses and
 manifest updates take one lock, so they never interleave, while page/names
-answer at once from the index in memory.
+answer at once from the index in memory. Arguments are checked by the
+catalogue core (livetiming.untrusted's rules): a wrong or huge one is a
+short livetiming.error.invalid_argument, and never logged whole.
 """
 from typing import Any, Callable, List, Optional
 
@@ -28,6 +30,7 @@ from twisted.logger import Logger
 
 from .. import config
 from ..protocol import RPC
+from ..untrusted import UntrustedDataError, brief, check_uuid
 from .catalogue import Catalogue, CatalogueError, ManifestUpdate, NotAuthorisedError, ScanReport
 from .settings import component_setting, session_extra
 
@@ -37,6 +40,15 @@ ERROR_PREFIX = "livetiming.error."
 
 def _wamp_error(error: CatalogueError) -> ApplicationError:
     return ApplicationError(error.uri, str(error))
+
+
+def _shown_uuid(value: Any) -> str:
+    """A caller's uuid as logged: itself when it is one, else a short
+    description (a caller must not be able to write megabytes into the log)."""
+    try:
+        return check_uuid(value)
+    except UntrustedDataError:
+        return brief(value)
 
 
 class CatalogueSession(ApplicationSession):
@@ -173,7 +185,7 @@ class CatalogueSession(ApplicationSession):
     @inlineCallbacks
     def update_manifest(self, manifest: Any = None, authcode: Any = None):
         configured = component_setting(self.extra, "admin_authcode", "LIVETIMING_ADMIN_AUTHCODE", None)
-        uuid = manifest.get("uuid") if isinstance(manifest, dict) else None
+        uuid = _shown_uuid(manifest.get("uuid")) if isinstance(manifest, dict) else None
         try:
             result: ManifestUpdate = yield self._exclusive(self.catalogue.update_manifest, manifest, authcode,
                                                            configured)
