@@ -132,3 +132,8 @@ def test_a_hook_that_cannot_answer_before_data_arrives_is_not_an_error(processes
 @pytest.mark.parametrize("value, text", [("lots", "not a number of bytes"), ("0", "must be a positive number")])
 def test_a_bad_standalone_buffer_limit_is_a_usage_error(service_env, value, text):
     assert_usage_error(run("demo", env={"LIVETIMING_STANDALONE_MAX_BUFFER": value}), text)
+
+
+def test_a_log_file_that_cannot_be_written_exits_2(service_env, tmp_path):
+    (tmp_path / "logs" / "demo.log").mkdir(parents=True)
+    assert_usage_error(run("demo"), "cannot write the log file in LIVETIMING_LOG_DIR: Is a directory")

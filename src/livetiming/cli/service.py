@@ -75,7 +75,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from twisted.internet import reactor
 
-    start_logging(args.plugin, verbose=args.verbose, debug=args.debug)
+    try:
+        start_logging(args.plugin, verbose=args.verbose, debug=args.debug)
+    except OSError as error:
+        return fail(PROG, f"cannot write the log file in LIVETIMING_LOG_DIR: {error.strerror or error} "
+                          f"({error.filename}); -v logs to the terminal instead")
     # From here on a stop signal stops the service cleanly, however early it comes.
     SignalShutdown(reactor).install()
     try:
