@@ -101,9 +101,8 @@ def test_hostile_recordings_never_reach_an_answer(network):
     assert "uuid-deep" not in index and "n" * 1001 not in index
 
 
-@pytest.mark.xfail(strict=True, reason="the router's components join over msgpack (cli/host.py, "
-                   "service/router.py), which cannot carry integers from 2**64: Crossbar fails to forward "
-                   "the call and never answers the caller; the catalogue never sees it")
 def test_page_two_to_the_64_is_answered(network):
+    """Components join with JSON: msgpack cannot carry integers from 2**64, and
+    Crossbar, unable to forward such a call, would never answer the caller."""
     out = js_client(network["url"], [call(RPC.GET_RECORDINGS_PAGE, 2**64)], timeout=5)
     assert out["results"][0].get("result") == {"recordings": [], "pages": 1, "total": 1}, out

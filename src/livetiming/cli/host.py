@@ -32,6 +32,10 @@ HOSTED = {
     "dvr": (DVRSession, COMPONENTS_SOCKET),
     "catalogue": (CatalogueSession, COMPONENTS_SOCKET),
 }
+SERIALIZER = "json"
+"""Not msgpack: it cannot carry integers from 2**64, and Crossbar, unable to
+forward a public call holding one (`recordings.page(2**64)`), would never
+answer the caller."""
 RETRY = {"max_retries": -1, "initial_retry_delay": 0.25, "max_retry_delay": 2.0,
          "retry_delay_growth": 1.5, "retry_delay_jitter": 0.1}
 """The socket is local: come back quickly after a router restart."""
@@ -66,7 +70,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     start_logging(f"livetiming-{args.name}", verbose=args.verbose)
     component = Component(
-        transports=[{"type": "rawsocket", "url": f"rs://unix:{path}", "serializer": "msgpack",
+        transports=[{"type": "rawsocket", "url": f"rs://unix:{path}", "serializer": SERIALIZER,
                      "endpoint": {"type": "unix", "path": path}, **RETRY}],
         realm=Realm.TIMING,
         session_factory=standalone_session(announcing(session_class, args.ready_fd)),
