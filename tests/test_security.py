@@ -169,3 +169,17 @@ def test_node_directory_and_sockets_are_private(network):
     assert cbdir.stat().st_mode & 0o777 == 0o700
     for name in ("router.sock", "components.sock", "guard.sock"):
         assert (cbdir / name).stat().st_mode & 0o777 == 0o600, name
+
+
+def test_calls_with_huge_integers_are_answered(network):
+    """Services and components speak CBOR or JSON to the router, never
+    msgpack, which cannot carry 2**64: Crossbar could not forward such a call
+    and would never answer the caller."""
+    uuid = network["uuid"]
+    out = js_client(network["url"], [
+        {"op": "call", "procedure": f"livetiming.service.requestState.{uuid}", "args": [2**64]},
+        {"op": "call", "procedure": "livetiming.directory.listServices", "args": [2**64]},
+    ], timeout=10)
+    state, listing = out["results"]
+    assert len(state["result"]["cars"]) == 20
+    assert uuid in json.dumps(listing["result"])

@@ -24,6 +24,7 @@ from ..orchestration.directory import DirectorySession
 from ..orchestration.dvr_session import DVRSession
 from ..orchestration.router_config import COMPONENTS_SOCKET, GUARD_SOCKET
 from ..protocol import Realm
+from ..service.router import SERIALIZERS
 from .component import run_until_done, standalone_session
 
 HOSTED = {
@@ -32,10 +33,6 @@ HOSTED = {
     "dvr": (DVRSession, COMPONENTS_SOCKET),
     "catalogue": (CatalogueSession, COMPONENTS_SOCKET),
 }
-SERIALIZER = "json"
-"""Not msgpack: it cannot carry integers from 2**64, and Crossbar, unable to
-forward a public call holding one (`recordings.page(2**64)`), would never
-answer the caller."""
 RETRY = {"max_retries": -1, "initial_retry_delay": 0.25, "max_retry_delay": 2.0,
          "retry_delay_growth": 1.5, "retry_delay_jitter": 0.1}
 """The socket is local: come back quickly after a router restart."""
@@ -70,7 +67,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     start_logging(f"livetiming-{args.name}", verbose=args.verbose)
     component = Component(
-        transports=[{"type": "rawsocket", "url": f"rs://unix:{path}", "serializer": SERIALIZER,
+        transports=[{"type": "rawsocket", "url": f"rs://unix:{path}", "serializer": SERIALIZERS[0],
                      "endpoint": {"type": "unix", "path": path}, **RETRY}],
         realm=Realm.TIMING,
         session_factory=standalone_session(announcing(session_class, args.ready_fd)),
