@@ -69,15 +69,42 @@ def reap(process: subprocess.Popen, timeout: float) -> int:
     return usage.ru_maxrss
 
 
+LAUNCHER = """
+import json, os, subprocess, sys, threading
+report, out, err, timeout, *args = sys.argv[1:]
+with open(out, "wb") as stdout, open(err, "wb") as stderr:
+    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
+    timer = threading.Timer(float(timeout), process.kill)
+    timer.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    timer.cancel()
+with open(report, "w") as handle:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "peak_kib": usage.ru_maxrss}, handle)
+"""
+"""Runs a tool and reaps it with os.wait4. Why a launcher: Linux counts in a
+child's ru_maxrss the resident size of the process it was forked from (the
+memory map it replaced at exec), so a tool started straight from pytest,
+grown big by other tests, would look as big. The launcher is small."""
+
+
 def run_tool(args: List[str], world: "World", timeout: float = TIMEOUT) -> Run:
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen([str(arg) for arg in args], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                   cwd=world.cwd, env=world.env)
-        peak = reap(process, timeout)
-        out.seek(0)
-        err.seek(0)
-        return Run(process.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                   peak)
+    with tempfile.TemporaryDirectory() as scratch:
+        report, out, err = (os.path.join(scratch, name) for name in ("report", "out", "err"))
+        subprocess.run([sys.executable, "-c", LAUNCHER, report, out, err, str(timeout), *map(str, args)],
+                       cwd=world.cwd, env=world.env, timeout=timeout + 30, check=True)
+        with open(report) as handle:
+            result = json.load(handle)
+        assert result["code"] != -signal.SIGKILL, f"{args} timed out after {timeout} s"
+        return Run(result["code"], Path(out).read_text("utf-8", "replace"), Path(err).read_text("utf-8", "replace"),
+                   result["peak_kib"])
+
+
+def hwm_kib(pid: int) -> int:
+    """A live process's peak RSS since its exec (VmHWM), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
 
 
 def assert_one_error_line(run: Run, prog: str, *fragments: str, code: int = 2) -> None:
@@ -491,8 +518,9 @@ def test_a_hostile_analysis_state_file_is_moved_aside_and_the_analyser_starts_em
                          rf"{UUID}\.json\.corrupt-\d{{8}}T\d{{6}}Z", timeout=60)
         if not any("Standalone server for uuid:" in line for line in service.output):   # printed in any order
             service.wait_for(r"Standalone server for uuid:", timeout=60)
+        peak = hwm_kib(service.proc.pid)   # the hostile file was read at start
         service.proc.send_signal(signal.SIGTERM)
-        peak = reap(service.proc, 60)
+        reap(service.proc, 60)
     finally:
         service.stop()
     assert service.proc.returncode == 0, "\n".join(service.output[-30:])
@@ -513,6 +541,16 @@ def test_the_child_peak_memory_is_measured(world):
 def test_a_hung_child_is_killed_within_the_timeout(world):
     with pytest.raises(AssertionError, match="timed out"):
         run_tool([sys.executable, "-c", "import time; time.sleep(60)"], world, timeout=1)
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with pytest.raises(AssertionError, match="timed out"):
+        reap(process, 1)
+
+
+def test_the_peak_of_a_small_child_is_small_even_from_a_big_parent(world):
+    ballast = b"x" * (300 * 1024 * 1024)   # this test process is big now ...
+    run = run_tool([sys.executable, "-c", "pass"], world)
+    assert run.code == 0 and run.peak_kib < 50 * 1024   # ... the tool is not
+    assert len(ballast) and hwm_kib(os.getpid()) > PEAK_KIB
 
 
 def test_writes_outside_the_target_are_seen(world):

@@ -1,10 +1,12 @@
 """Where a recording's files come from: a finished ZIP or an in-progress
 directory, behind one small interface (`names`, `read`, `size`, `close`).
 
-ZIP members are read with one `os.pread` and one bounded decompression each,
-using the offsets from the central directory: `zipfile.ZipFile.read` costs
-about three times as much per small member, and a day-long recording has
-86,400 of them.
+ZIP members are read with one bounded decompression each, using the
+offsets from the central directory: `zipfile.ZipFile.read` costs about three
+times as much per small member, and a day-long recording has 86,400 of them.
+The file is read ahead a mebibyte at a time (`os.pread`): members are stored
+in time order, so reading a recording through costs one system call per few
+hundred frames rather than one per frame.
 
 Both sources are read under `livetiming.untrusted` limits: names and
 declared sizes are checked when the source is opened (`check_archive`),
@@ -26,6 +28,7 @@ _LOCAL_HEADER = struct.Struct("<4s22xHH")   # signature ... name length, extra l
 _LOCAL_HEADER_SIZE = 30
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _SLACK = 64   # bytes read beyond the name in the hope of covering the extra field
+_READ_AHEAD = 1024 * 1024
 
 
 class ZipSource:
@@ -64,6 +67,8 @@ class ZipSource:
             raise _unreadable(self.path, error) from None
         self._file_size = os.fstat(self._fd).st_size
         self._pread = functools.partial(_pread, self._fd)
+        self._buffer = memoryview(b"")   # the file from self._buffer_start on, as last read
+        self._buffer_start = 0
 
     def names(self) -> List[str]:
         return list(self._entries)
@@ -90,7 +95,7 @@ class ZipSource:
 
     def _member_data(self, offset: int, compressed_size: int, name_length: int) -> memoryview:
         """The member's raw bytes, found through its local header."""
-        chunk = self._pread(_LOCAL_HEADER_SIZE + name_length + _SLACK + compressed_size, offset)
+        chunk = self._read(offset, _LOCAL_HEADER_SIZE + name_length + _SLACK + compressed_size)
         if len(chunk) < _LOCAL_HEADER_SIZE:
             raise zipfile.BadZipFile("truncated local header")
         signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(chunk)
@@ -99,17 +104,28 @@ class ZipSource:
         start = _LOCAL_HEADER_SIZE + name_length + extra_length
         end = start + compressed_size
         if end > len(chunk):
-            chunk = self._pread(compressed_size, offset + start)
+            chunk = self._read(offset + start, compressed_size)
             start, end = 0, compressed_size
-        data = memoryview(chunk)[start:end]   # no copy: decompression reads it once
+        data = chunk[start:end]   # no copy: decompression reads it once
         if len(data) != compressed_size:
             raise zipfile.BadZipFile("member data is truncated")
         return data
+
+    def _read(self, offset: int, size: int) -> memoryview:
+        """Up to `size` bytes of the file at `offset`, from the read-ahead
+        buffer (refilled with at least _READ_AHEAD bytes when it misses)."""
+        start = offset - self._buffer_start
+        if start < 0 or start + size > len(self._buffer):
+            self._buffer = memoryview(self._pread(max(size, _READ_AHEAD), offset))
+            self._buffer_start = offset
+            start = 0
+        return self._buffer[start:start + size]
 
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+        self._buffer = memoryview(b"")
 
 
 class DirectorySource:
