@@ -107,3 +107,31 @@ def test_directory_rejects_malformed_messages_and_keeps_its_listing(wrapper):
     assert [m["uuid"] for m in directory.listing()] == ["a"]
 
 
+
+
+def test_directory_liveness_removes_a_silent_service_within_one_check():
+    """The directory's liveness check on a simulated clock: a service whose
+    isAlive fails is removed by the first check, one that never answers by
+    the check's timeout; a live one stays."""
+    from types import SimpleNamespace
+
+    from twisted.internet import defer, task
+
+    from livetiming.orchestration.directory import LIVENESS_TIMEOUT, DirectorySession
+
+    clock = task.Clock()
+    answers = {"live": defer.succeed(True), "dead": defer.fail(RuntimeError("no callee")),
+               "hung": defer.Deferred()}
+    published = []
+    directory = ServiceDirectory()
+    for uuid in answers:
+        directory.handle(registration(uuid), uuid)
+    session = SimpleNamespace(directory=directory, reactor=clock, log=SimpleNamespace(info=lambda *a, **k: None),
+                              call=lambda procedure: answers[procedure.rsplit(".", 1)[1]],
+                              publish_listing=lambda: published.append(directory.uuids()))
+    done = DirectorySession.check_liveness(session)
+    assert not done.called and directory.uuids() == ["live", "dead", "hung"]
+    clock.advance(LIVENESS_TIMEOUT - 0.01)
+    assert not done.called
+    clock.advance(0.01)
+    assert done.called and directory.uuids() == ["live"] and published == [["live"]]
