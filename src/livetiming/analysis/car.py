@@ -4,13 +4,21 @@
 Rules (components.md "Analysis", protocol.md §6, checked against the
 reference race fixture):
 
-* A lap is counted when the last-lap time is present and either differs
-  from the last one seen or the lap count went up (so two identical
-  consecutive lap times still count). It records `[lap_time, worst flag]`,
-  the worst flag being the highest FlagStatus of the frames from the one the
-  lap began in (where the previous lap was completed) up to, not including,
-  the one it was completed in: the reference gives the lap that ends as the
-  chequered flag comes out the flag it was run under.
+* A lap is counted when the last-lap time is present and the last-lap time
+  or the lap count differs from the car's cells in the previous frame (any
+  change, either direction): `is_new_lap`, the one home of that rule. So a
+  time that flickers A → B → A gives two laps, a time that arrives one frame
+  before the count gives two (one per change), a time that blanks and comes
+  back gives one when it comes back, and a count corrected downwards gives
+  one. Real feeds do all of these and the reference counts them all; being
+  faithful to it beats second-guessing the feed. Cells are compared by the
+  time and count they show (a flag change alone is no change), and a car
+  missing from some frames is compared with the last frame it was in.
+* A lap records `[lap_time, worst flag]`, the worst flag being the highest
+  FlagStatus of the frames from the one the lap began in (where the previous
+  lap was completed) up to, not including, the one it was completed in: the
+  reference gives the lap that ends as the chequered flag comes out the flag
+  it was run under.
 * The car's lap number is the Laps column where it can be read, else the
   previous lap number plus the laps counted since.
 * A stint ends when the car enters PIT, FUEL, N/S or FIN, and also RET (a
@@ -32,13 +40,23 @@ from livetiming.protocol import FlagStatus
 
 from .errors import AnalysisStateError
 
-__all__ = ["Stint", "Car", "CarModule", "STINT_ENDING_STATES"]
+__all__ = ["Stint", "Car", "CarModule", "STINT_ENDING_STATES", "is_new_lap"]
 
 STINT_ENDING_STATES = frozenset({"PIT", "FUEL", "N/S", "FIN", "RET"})
 YELLOW = int(FlagStatus.YELLOW)
 PIT_MESSAGE_STYLES = frozenset({"pit", "out"})
 
 Number = Any  # int | float: timestamps and lap times are kept as given
+
+
+def is_new_lap(previous_time: Optional[Number], previous_laps: Optional[int],
+               last_time: Optional[Number], laps: Optional[int]) -> bool:
+    """Whether a frame completes a lap (components.md "Analysis"): the
+    last-lap time is present and it or the lap count differs from the
+    previous frame's. Deliberately blind to direction and to what the change
+    means (a flicker, a correction, a time arriving before its count): the
+    reference counts every such change, and so must we to agree with it."""
+    return last_time is not None and (last_time != previous_time or laps != previous_laps)
 
 
 class Stint:
@@ -117,8 +135,10 @@ class Car:
     def __init__(self, num: str, lap: int = 0, flag: int = 0):
         self.num = num
         self.lap = lap                          # current lap number
-        self.last_time: Optional[Number] = None  # latest last-lap time seen
-        self.laps_seen: Optional[int] = None    # latest Laps value seen
+        # The last-lap time and Laps value of the previous frame the car was in
+        # (None where absent): what `is_new_lap` compares a frame with.
+        self.last_time: Optional[Number] = None
+        self.laps_seen: Optional[int] = None
         self.lap_flag = flag                    # worst flag of the lap in progress
         self.last_pass: Optional[Number] = None  # when the latest lap was counted
         self.state = ""
@@ -210,15 +230,14 @@ class CarModule:
 
     def _laps(self, car: Car, timestamp: Number, flag: int, laps: Optional[int],
               last_time: Optional[Number], changed: set) -> None:
-        more_laps = laps is not None and car.laps_seen is not None and laps > car.laps_seen
-        if laps is not None:
-            car.laps_seen = laps
-        if last_time is None or (last_time == car.last_time and not more_laps):
+        new_lap = is_new_lap(car.last_time, car.laps_seen, last_time, laps)
+        car.last_time = last_time
+        car.laps_seen = laps
+        if not new_lap:
             if laps is not None and laps != car.lap:
                 car.lap = laps  # the count moved without a lap time
                 self._new_lap_number(car, changed)
             return
-        car.last_time = last_time
         car.lap = laps if laps is not None else car.lap + 1
         lap = [last_time, car.lap_flag]
         car.lap_flag = flag
