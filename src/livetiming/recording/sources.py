@@ -4,7 +4,7 @@ directory, behind one small interface (`names`, `read`, `size`, `close`).
 ZIP members are read with one bounded decompression each, using the
 offsets from the central directory: `zipfile.ZipFile.read` costs about three
 times as much per small member, and a day-long recording has 86,400 of them.
-The file is read ahead a mebibyte at a time (`os.pread`): members are stored
+The file is read ahead 64 KiB at a time (`os.pread`): members are stored
 in time order, so reading a recording through costs one system call per few
 hundred frames rather than one per frame.
 
@@ -28,7 +28,7 @@ _LOCAL_HEADER = struct.Struct("<4s22xHH")   # signature ... name length, extra l
 _LOCAL_HEADER_SIZE = 30
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _SLACK = 64   # bytes read beyond the name in the hope of covering the extra field
-_READ_AHEAD = 1024 * 1024
+_READ_AHEAD = 64 * 1024
 
 
 class ZipSource:
