@@ -420,6 +420,24 @@ def test_analysis_refuses_hostile_recordings(corpus, world, name):
     assert changes(before, world.snapshot()) == []
 
 
+def test_analysis_options_set_the_limits(world, tmp_path):
+    good = good_recording(tmp_path)
+    run = run_tool([command(ANALYSIS), good, "-q", "-o", tmp_path / "out.json", "--max-json-depth", "2"], world)
+    assert_one_error_line(run, ANALYSIS, "nested too deeply (limit 2, LIVETIMING_MAX_JSON_DEPTH)")
+    run = run_tool([command(ANALYSIS), good, "-q", "-o", tmp_path / "out.json", "--max-member-bytes", "10"], world)
+    assert_one_error_line(run, ANALYSIS, "(limit 10 bytes, LIVETIMING_MAX_MEMBER_BYTES)")
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_analysis_options_do_not_outlive_the_command(tmp_path, monkeypatch):
+    from livetiming.cli import analysis
+    monkeypatch.delenv("LIVETIMING_MAX_JSON_DEPTH", raising=False)
+    monkeypatch.setenv("LIVETIMING_MAX_MEMBER_BYTES", "8MiB")
+    assert analysis.main([str(good_recording(tmp_path)), "-q", "-o", str(tmp_path / "o.json"),
+                          "--max-json-depth", "50", "--max-member-bytes", "1MiB"]) == 0
+    assert "LIVETIMING_MAX_JSON_DEPTH" not in os.environ and os.environ["LIVETIMING_MAX_MEMBER_BYTES"] == "8MiB"
+
+
 def test_analysis_refuses_a_bad_limit_setting(world, tmp_path):
     world.env["LIVETIMING_MAX_RECORDING_BYTES"] = "0"
     run = run_tool([command(ANALYSIS), good_recording(tmp_path), "-q", "-o", tmp_path / "out.json"], world)

@@ -205,6 +205,13 @@ def limits_from_arguments(args: argparse.Namespace) -> Limits:
     })
 
 
+def environment_of(limits: Limits) -> dict:
+    """The LIVETIMING_MAX_* variables that make `Limits.from_environment()`
+    give `limits` (for a tool that hands its options to code reading the
+    environment in a child or a library call)."""
+    return {variable: str(getattr(limits, name)) for name, variable, _ in SETTINGS}
+
+
 def _size_argument(text: str) -> int:
     try:
         return parse_size(text)

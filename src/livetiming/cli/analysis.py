@@ -1,17 +1,19 @@
 """`livetiming-analysis recording.zip [-o out.json]`: the v1 analysis file of a recording.
 
-The recording is read under the `livetiming.untrusted` limits of the
-environment (LIVETIMING_MAX_*): one that breaks them is refused with one line."""
+The recording is read under the `livetiming.untrusted` limits (options, else
+LIVETIMING_MAX_*): one that breaks them is refused with one line."""
 import argparse
 import json
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 from ..analysis.replay import analyse_recording
 from ..atomic import write_atomically
 from ..recording import RecordingError
-from ..untrusted import Limits, LimitSettingError, one_line
+from ..untrusted import Limits, LimitSettingError, add_limit_arguments, environment_of, limits_from_arguments, one_line
 from .errors import fail
 
 PROG = "livetiming-analysis"
@@ -22,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("recording", help="a recording (.zip, or an in-progress recording directory)")
     parser.add_argument("-o", "--output", help="output file (default: the recording's name with .json)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_limit_arguments(parser)
     return parser
 
 
@@ -35,8 +38,8 @@ def output_path(recording: Path, output: Optional[str]) -> Path:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    try:   # the reader takes its limits from the environment: refuse bad ones here, in one line
-        Limits.from_environment()
+    try:   # bad settings are refused here, in one line
+        limits = limits_from_arguments(args)
     except LimitSettingError as error:
         return fail(PROG, str(error))
     recording = Path(args.recording)
@@ -47,10 +50,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         return fail(PROG, f"the output would overwrite {target}; choose another with -o")
     show_progress = not args.quiet and sys.stderr.isatty()
     try:
-        if show_progress:
-            analysis = _with_progress_bar(recording)
-        else:
-            analysis = analyse_recording(recording)
+        with _limits_in_environment(limits):
+            if show_progress:
+                analysis = _with_progress_bar(recording)
+            else:
+                analysis = analyse_recording(recording)
     except RecordingError as error:
         return fail(PROG, one_line(str(error)))
     except (TypeError, ValueError, KeyError, AttributeError) as error:
@@ -65,6 +69,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not args.quiet:
         print(f"{target}", file=sys.stderr if show_progress else sys.stdout)
     return 0
+
+
+@contextmanager
+def _limits_in_environment(limits: Limits) -> Iterator[None]:
+    """analyse_recording opens its reader with the environment's limits: the
+    options reach it that way, for the time of the analysis."""
+    changes = environment_of(limits)
+    saved = {name: os.environ.get(name) for name in changes}
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _with_progress_bar(recording: Path) -> dict:
