@@ -25,9 +25,12 @@ reference race fixture):
   deliberate difference from the reference, quirk 3); STOP does not end one.
   A car with no stint that is in any other state (first seen on track, out
   of the pits, running again) starts one at the next lap (lap number + 1)
-  with its current driver. A lap completed in the same frame as the stint
-  ends belongs to it; the first lap completed after it ended (the in-lap,
-  finished in the pit lane) is added to it too.
+  with its current driver: the name shown in the frame in which it leaves
+  the pits, or if that is blank the last name shown before (DriverModule
+  keeps it), since feeds blank the name during driver changes. A lap
+  completed in the same frame as the stint ends belongs to it; the first lap
+  completed after it ended (the in-lap, finished in the pit lane) is added
+  to it too.
 * Best lap and yellow laps are over all the stint's laps; the average drops
   the first lap (out-lap) and, once the stint is over, the last (in-lap):
   it is null when no lap remains.
