@@ -113,6 +113,13 @@ def test_bad_settings_are_one_clear_error(monkeypatch, variable, value, message)
         Limits.from_environment()
 
 
+@pytest.mark.parametrize("fields", [{"member_bytes": 0}, {"json_depth": 2000}, {"text_length": True},
+                                    {"list_length": "10"}])
+def test_limits_are_checked_when_made(fields):
+    with pytest.raises(LimitSettingError):
+        Limits(**fields)
+
+
 def test_a_limit_error_names_the_limit_and_its_variable():
     error = LIMITS.exceeded("member_bytes", "x.zip: 'a.json'", "400.0 MiB uncompressed")
     assert str(error) == "x.zip: 'a.json': 400.0 MiB uncompressed (limit 16 MiB, LIVETIMING_MAX_MEMBER_BYTES)"

@@ -43,6 +43,7 @@ import zlib
 from dataclasses import dataclass
 from itertools import accumulate, count
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, BinaryIO, Iterable, Mapping, Optional, Tuple, Union
 
 import orjson
@@ -104,6 +105,10 @@ class Limits:
     list_length: int = 1000
     """Manifest lists: colSpec, trackDataSpec."""
 
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            _check_setting(field.name, getattr(self, field.name))
+
     @classmethod
     def from_environment(cls, overrides: Optional[Mapping[str, Optional[int]]] = None) -> "Limits":
         """The defaults, replaced by the `LIVETIMING_MAX_*` variables that are
@@ -117,9 +122,7 @@ class Limits:
         for name, value in (overrides or {}).items():
             if value is not None:
                 values[name] = value
-        for name, value in values.items():
-            _check_setting(name, value)
-        return dataclasses.replace(cls(), **values)
+        return cls(**values)   # checked by __post_init__
 
     def exceeded(self, name: str, what: str, detail: str) -> UntrustedDataError:
         """The error for `what` breaking limit `name` (a field name)."""
@@ -149,7 +152,7 @@ def _is_size(name: str) -> bool:
 
 
 _SIZE = re.compile(r"\s*([0-9]+)\s*(?:([KMGT])(i?B)?|B)?\s*", re.IGNORECASE)
-_UNITS = {"": 1, "K": KiB, "M": MiB, "G": GiB, "T": 1024 * GiB}
+_UNITS = MappingProxyType({"": 1, "K": KiB, "M": MiB, "G": GiB, "T": 1024 * GiB})
 
 
 def parse_size(text: str) -> int:
@@ -187,13 +190,16 @@ def _check_setting(name: str, value: Any) -> None:
 
 def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
     """The limit options of the command-line tools (default: the environment)."""
+    defaults = Limits()
     group = parser.add_argument_group("limits on untrusted input (default: LIVETIMING_MAX_* or built in)")
     group.add_argument("--max-member-bytes", type=_size_argument, metavar="SIZE",
-                       help="largest decompressed ZIP member / frame file (default 16MiB)")
+                       help=f"largest decompressed ZIP member / frame file "
+                            f"(default {format_size(defaults.member_bytes)})")
     group.add_argument("--max-recording-bytes", type=_size_argument, metavar="SIZE",
-                       help="largest decompressed recording in total (default 4GiB)")
+                       help=f"largest decompressed recording in total "
+                            f"(default {format_size(defaults.recording_bytes)})")
     group.add_argument("--max-json-depth", type=int, metavar="N",
-                       help=f"deepest JSON nesting (default 64, at most {PARSER_MAX_DEPTH})")
+                       help=f"deepest JSON nesting (default {defaults.json_depth}, at most {PARSER_MAX_DEPTH})")
 
 
 def limits_from_arguments(args: argparse.Namespace) -> Limits:
@@ -243,9 +249,11 @@ def brief(value: Any, width: int = 40) -> str:
 
 
 def one_line(text: str, width: int = 2000) -> str:
-    """`text` for a one-line message: control characters escaped, bounded."""
-    text = text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return text if len(text) <= width else f"{text[:width]}... ({len(text):,} characters)"
+    """`text` for a one-line message: bounded, control characters escaped."""
+    shown = text[:width]
+    if not shown.isprintable():
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
+    return shown if len(text) <= width else f"{shown}... ({len(text):,} characters)"
 
 
 # -------------------------------------------------------------------- JSON
