@@ -294,15 +294,15 @@ def _deeper_than(text: bytes, limit: int) -> bool:
     """Whether valid JSON `text` nests arrays/objects more than `limit` deep.
 
     Only bytes operations (no per-character Python loop), so that a frame
-    costs a few microseconds. Small texts are settled by counting opening
+    costs microseconds. Small texts are settled by counting opening
     brackets. Otherwise the text is projected onto its brackets, quotes,
-    backslashes and `u`s (so \\uXXXX stays apart from a closing quote); with
-    no backslash right before a quote no quote is escaped, and when the
-    quotes then pair up as `""` no string holds a
-    bracket, so the brackets left are the structure (else the exact, slower
-    way: strings cut out by splitting at the quotes). Every pass then
-    removes the innermost `[]` pairs: a text empties in as many passes as
-    it is deep."""
+    backslashes and `u`s (the `u` keeps a \\uXXXX escape apart from a
+    closing quote). With no backslash right before a quote, no quote is
+    escaped (else escaped quotes and backslashes are removed from the text
+    first); when the quotes then pair up as `""`, no string holds a
+    bracket and the brackets left are the structure (else strings are cut
+    out exactly, by splitting at the quotes). Every pass then removes the
+    innermost `[]` pairs: a text empties in as many passes as it is deep."""
     size = len(text)
     if size <= 2 * limit:   # every level costs two bytes
         return False
