@@ -9,7 +9,7 @@ from .. import config
 from ..observability import start_logging
 from ..recording import RecordingError
 from ..service.discovery import PluginError, UnknownPluginError, load_plugin
-from ..service.hooks import PluginHookError, check_plugin
+from ..service.hooks import PluginHookError, check_implemented, check_plugin
 from ..service.options import UUID_PATTERN, build_parser
 from ..service.persistence import StateFileError
 from ..service.router import RouterPublisher, RouterURLError, transport_for
@@ -52,6 +52,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return fail(PROG, str(error))
     except PluginError as error:
         return fail(PROG, str(error), FAILURE)
+    try:
+        check_implemented(service_class)
+    except PluginHookError as error:
+        return fail(PROG, f"plugin '{args.plugin}': {error}")
 
     # Everything the environment can get wrong is checked before the plugin
     # is built (it may start fetching) and before -r creates any file.
@@ -147,12 +151,10 @@ def run_router_mode(service, url: str, secret: str, reactor) -> int:
     service.log.info("Service {uuid} ({cls}) publishing to {url}", uuid=service.uuid,
                      cls=service._getServiceClass(), url=url)
     reactor.callWhenRunning(publisher.start, reactor)
-    reactor.callWhenRunning(service.start)
     reactor.addSystemEventTrigger("before", "shutdown", service.stop)
     reactor.addSystemEventTrigger("before", "shutdown", bounded, publisher.stop, LEAVE_TIMEOUT, reactor,
                                   "Leaving the router")
-    reactor.run()
-    return 0
+    return run_service(service, reactor)
 
 
 def run_standalone(service, port: int, reactor, max_buffer: int = MAX_BUFFER) -> int:
@@ -171,9 +173,27 @@ def run_standalone(service, port: int, reactor, max_buffer: int = MAX_BUFFER) ->
     service.log.info("Service {uuid} ({cls}) running standalone: clients connect to ws://{host}:{port}/",
                      uuid=service.uuid, cls=service._getServiceClass(), port=port,
                      host=config.get("LIVETIMING_STANDALONE_INTERFACE"))
-    reactor.callWhenRunning(service.start)
     reactor.addSystemEventTrigger("before", "shutdown", service.stop)
-    reactor.run()
+    return run_service(service, reactor)
+
+
+def run_service(service, reactor) -> int:
+    """Call the plugin's `start()`, which (through `BaseService.start()`) runs
+    the reactor until shutdown: the historical contract, under which plugin
+    code after `super().start()` runs at shutdown."""
+    ran = []
+    reactor.callWhenRunning(ran.append, True)
+    service._runs_reactor = True
+    plugin = service.plugin_name
+    try:
+        service.start()
+    except Exception as error:  # the plugin's own start() code
+        service.log.failure("Plugin {plugin}: start() raised", plugin=plugin)
+        when = "at shutdown" if ran else "while starting"
+        return fail(PROG, f"plugin '{plugin}' failed {when}: {type(error).__name__}: {error}", FAILURE)
+    if not ran:
+        return fail(PROG, f"plugin '{plugin}': {type(service).__name__}.start() returned without calling "
+                          "super().start(), so the service never ran")
     return 0
 
 

@@ -3,6 +3,15 @@
 from enum import IntEnum
 
 
+class UnknownFlagError(ValueError, KeyError):
+    """A flag name that is not a FlagStatus. Both a ValueError (today's
+    contract) and a KeyError (what plugins written against the historical
+    ``FlagStatus.fromString``, an Enum lookup by name, may catch)."""
+
+    def __str__(self) -> str:  # not KeyError's repr-quoted message
+        return str(self.args[0]) if self.args else ""
+
+
 class FlagStatus(IntEnum):
     NONE = 0
     GREEN = 1
@@ -24,7 +33,12 @@ class FlagStatus(IntEnum):
         try:
             return cls[str(name).upper()]
         except KeyError:
-            raise ValueError(f"unknown flag state {name!r}") from None
+            raise UnknownFlagError(f"unknown flag state {name!r}") from None
+
+    @classmethod
+    def fromString(cls, name: str) -> "FlagStatus":
+        """The historical spelling of `from_string` (plugins call it)."""
+        return cls.from_string(name)
 
     @classmethod
     def parse(cls, name, default: "FlagStatus" = None) -> "FlagStatus":

@@ -7,7 +7,8 @@ router session), which are thin shells around it."""
 import argparse
 import sys
 import uuid as uuid_module
-from typing import List, Optional
+from dataclasses import dataclass
+from typing import Any, List, Optional
 
 from twisted.internet import task
 from twisted.logger import Logger
@@ -18,9 +19,10 @@ from ..protocol import Channel, Message, MessageClass
 from ..protocol.lzstring import compress_to_utf16
 from ..recording import RecordingError
 from . import cycle, hooks, persistence
+from .due_publisher import DuePublisher
 from .live_analysis import LiveAnalysis
 from .manifest import build_manifest
-from .messages import default_generators
+from .messages import adapt_generator, default_generators
 from .recorder import LocalRecorder
 from .throttle import LogThrottle, describe_error
 
@@ -34,37 +36,104 @@ the reactor is blocked meanwhile, so nothing is published and no call answered."
 
 
 class AbstractService:
-    """What a timing plugin implements. `BaseService` supplies everything else."""
+    """What a timing plugin implements; `BaseService` supplies everything else.
+
+    The hooks keep their historical camelCase names: plugins written since
+    2017 override them. `getName`, `getColumnSpec` and `getRaceState` are
+    required (`livetiming-service` stops at start-up, exit code 2, naming
+    the first one a plugin lacks); the others have defaults. The manifest
+    hooks (`getName`, `getDefaultDescription`, `getColumnSpec`,
+    `getTrackDataSpec`, `getPollInterval`, `getVersion`) are asked once at
+    start-up, where a wrong type ends the service with one line, and then
+    whenever the manifest is (re)published; one that raises (data not
+    fetched yet) is asked again a few seconds later."""
 
     auto_poll = True
-    """When true, the base calls `_updateAndPublishRaceState()` every poll interval."""
+    """When true (the default) the base calls `_updateAndPublishRaceState()`
+    every `getPollInterval()` seconds. Push-driven plugins set it false, or
+    mix in `DuePublisher`, and publish when their data changes."""
     attribution = None
-    """`[name, url_or_None]` crediting the upstream timing provider."""
+    """`[name, url_or_None]` crediting the upstream timing provider, published
+    as the manifest's `source`, e.g. `["Example Timing", "https://timing.example/"]`."""
 
+    @hooks.required
     def getName(self) -> str:
+        """Required. The service's name, the manifest's `name`, e.g.
+        `"FIA WEC"`. Asked at start-up and for every manifest."""
         raise NotImplementedError
 
     def getDefaultDescription(self) -> str:
+        """The manifest's `description` unless `-d TEXT` is given, e.g.
+        `"6 Hours of Spa - Race"`. Default `""`. Asked like `getName()`."""
         return ""
 
+    @hooks.required
     def getColumnSpec(self) -> list:
+        """Required. The timing columns, in the order of each car's row: a
+        list of `Stat` members or `[heading, type]` / `[heading, type,
+        description]` lists, e.g. `[Stat.NUM, Stat.STATE, Stat.DRIVER,
+        Stat.LAPS, ["Tyre", "text", "Current tyre"]]`. Asked at start-up, for
+        every manifest and at every update (message generators read cells
+        through it)."""
         raise NotImplementedError
 
+    @hooks.required
     def getRaceState(self) -> dict:
+        """Required. The current timing, asked every poll (or when a
+        `DuePublisher` is due): `{"cars": [row, ...] in classification order,
+        "session": {"flagState": "green", "timeElapsed": 1234, ...}}`, each row
+        a list matching `getColumnSpec()` (cells are values or `[value,
+        flag]`, e.g. `[["7", "RUN", "Buemi", 112, [101.2, "pb"]]]`). Do not
+        block: fetch upstream asynchronously and return what you have. An
+        exception is logged and the previous state kept."""
         raise NotImplementedError
 
     def getTrackDataSpec(self) -> list:
+        """Headings of `session.trackData`, e.g. `["Air temp", "Track temp"]`.
+        Default `[]`. Asked like `getName()`."""
         return []
 
     def getPollInterval(self) -> float:
+        """Seconds between polls when `auto_poll` (a finite number above 0;
+        at least 1 is used), e.g. `5`. Default 10. Asked at start-up."""
         return 10
 
     def getExtraMessageGenerators(self) -> list:
+        """Message generators run after the defaults at every update, e.g.
+        `[RaceControlMessage(self.rc_deque)]`: today's `MessageGenerator`s or
+        historical `TimingMessage`s (both `process` signatures work). Default
+        `[]`. Asked once, at start-up."""
         return []
 
     def getVersion(self) -> str:
+        """The plugin's version for the manifest, e.g. `"1.2.0"`. Default: the
+        `__version__` of the plugin's module (`"unknown"` without one)."""
         module = sys.modules.get(type(self).__module__)
         return str(getattr(module, "__version__", "unknown"))
+
+
+@dataclass
+class PublishedDict:
+    """A wrapper a plugin publishes itself (`publish(topic, dict)`), passed
+    on as it is: the publishers need only `serialise()` and `retain`."""
+
+    wrapper: Any
+    retain: bool = False
+
+    def serialise(self) -> Any:
+        return self.wrapper
+
+
+def _retain_option(options: Any, wrapper: Any) -> bool:
+    """Retain when the options say so (autobahn `PublishOptions` or a dict)
+    or the wrapper itself does (`Message(..., retain=True).serialise()`)."""
+    if isinstance(options, dict):
+        retain = options.get("retain")
+    else:
+        retain = getattr(options, "retain", None)
+    if retain is None and isinstance(wrapper, dict):
+        retain = wrapper.get("retain")
+    return retain is True
 
 
 class BaseService(AbstractService):
@@ -88,6 +157,8 @@ class BaseService(AbstractService):
             self.state = cycle.initial_state()
             self.uuid = getattr(args, "uuid", None) or uuid_module.uuid4().hex
         self._generators = None
+        self._http_client = None
+        self._runs_reactor = False  # set by livetiming-service: start() then runs the reactor until shutdown
         self._state_message: Optional[Message] = None
         self._state_file = None
         self._poller: Optional[task.LoopingCall] = None
@@ -161,12 +232,19 @@ class BaseService(AbstractService):
 
     # --- the update cycle ------------------------------------------------------
 
+    def _getMessageGenerators(self) -> list:
+        """Every generator an update runs: the defaults (flag, pit, driver
+        change, fast lap), then `getExtraMessageGenerators()`. Plugins may
+        override it to replace the defaults (historical API); asked once."""
+        return default_generators() + hooks.message_generators(self.getExtraMessageGenerators())
+
     @property
     def generators(self) -> list:
-        """The default generators, then the plugin's (built, and checked, once)."""
+        """`_getMessageGenerators()`, checked and adapted to today's
+        `process(old, new, colspec, timestamp)` once."""
         if self._generators is None:
-            extra = hooks.message_generators(self.getExtraMessageGenerators())
-            self._generators = default_generators() + extra
+            generators = hooks.message_generators(self._getMessageGenerators(), "_getMessageGenerators")
+            self._generators = [adapt_generator(generator) for generator in generators]
         return self._generators
 
     def _updateAndPublishRaceState(self) -> None:
@@ -260,12 +338,40 @@ class BaseService(AbstractService):
     def _now_ms(self) -> int:
         return int(self.reactor.seconds() * 1000)
 
-    def _publish(self, topic: str, message: Message) -> None:
+    def _publish(self, topic: str, message: Message) -> bool:
+        """Hand `message` to every publisher; true when one of them took it
+        (a publisher returns False when it cannot publish, e.g. the router
+        is away)."""
+        published = False
         for publisher in self.publishers:
             try:
-                publisher.publish(topic, message)
+                published = publisher.publish(topic, message) is not False or published
             except Exception:
                 self.log.failure("Publishing to {topic} via {publisher!r} failed", topic=topic, publisher=publisher)
+        return published
+
+    def publish(self, topic: str, message: Any, options: Any = None) -> bool:
+        """Publish a wrapper dict (e.g. `Message(...).serialise()`) or a
+        `Message` on `topic`, retained when `options` (autobahn
+        `PublishOptions` or a dict) or the wrapper say so. Returns whether it
+        could be published (historical API)."""
+        if isinstance(message, Message):
+            if _retain_option(options, None) and not message.retain:
+                message = Message(message.msg_class, message.payload, date=message.date, retain=True)
+            return self._publish(topic, message)
+        return self._publish(topic, PublishedDict(message, _retain_option(options, message)))
+
+    @property
+    def http_client(self):
+        """A `treq` HTTP client on this service's reactor (historical API),
+        created on first use, with a persistent connection pool."""
+        if self._http_client is None:
+            from treq.client import HTTPClient
+            from twisted.web.client import Agent, HTTPConnectionPool
+
+            pool = HTTPConnectionPool(self.reactor, persistent=True)
+            self._http_client = HTTPClient(Agent(self.reactor, pool=pool))
+        return self._http_client
 
     def current_state_message(self) -> Message:
         """The latest state message, built from the current state if none was published yet."""
@@ -304,7 +410,24 @@ class BaseService(AbstractService):
             self.recorder = LocalRecorder(self.args.recording_file, self.manifest)
 
     def start(self) -> None:
-        """Begin analysing and polling (when auto_poll) after the publishers are attached."""
+        """Begin analysing and publishing (polling when `auto_poll`).
+
+        Plugins override it to start fetchers or connect upstream, then call
+        `super().start()`. Under `livetiming-service` (historical behaviour)
+        this call runs the reactor and returns only when the service has
+        shut down, so plugin code after `super().start()` runs at shutdown,
+        once the reactor has stopped (no networking then). Elsewhere (a
+        reactor already running, tests with a fake clock) it begins at once
+        and returns."""
+        if self._runs_reactor and not self.reactor.running:
+            self._runs_reactor = False  # once: a second start() must not run the reactor again
+            self.reactor.callWhenRunning(self._begin)
+            self.reactor.run()
+        else:
+            self._begin()
+
+    def _begin(self) -> None:
+        """Start the analyser, announce, and start polling or due-publishing."""
         if not getattr(self.args, "disable_analysis", False) and self.analyser is None:
             try:
                 self.analyser = LiveAnalysis(
@@ -316,7 +439,9 @@ class BaseService(AbstractService):
                 self.log.failure("The analyser could not start; the service runs without analysis")
                 self.analyser = None
         self.publishManifest()
-        if self.auto_poll:
+        if isinstance(self, DuePublisher):
+            self.start_due_publisher()
+        elif self.auto_poll:
             self._poller = task.LoopingCall(self._updateAndPublishRaceState)
             self._poller.clock = self.reactor
             self._poller.start(max(1, hooks.poll_interval(self.getPollInterval())), now=True)
@@ -326,6 +451,8 @@ class BaseService(AbstractService):
         shutdown; returns a Deferred while the analysis is being saved)."""
         if self._poller is not None and self._poller.running:
             self._poller.stop()
+        if isinstance(self, DuePublisher):
+            self.stop_due_publisher()
         self._publish(Channel.CONTROL, Message(MessageClass.SERVICE_DEREGISTRATION, self.uuid, date=self._now_ms()))
         if self._pending_manifest is not None and self._pending_manifest.active():
             self._pending_manifest.cancel()

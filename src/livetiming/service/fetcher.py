@@ -1,6 +1,6 @@
 """Polling an upstream URL every N seconds, backing off exponentially while it
 fails, so a flaky timing provider is neither hammered nor given up on."""
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import simplejson
 from twisted.internet import defer
@@ -48,12 +48,32 @@ class FetchError(Exception):
     """An upstream fetch failed (HTTP status or undecodable body)."""
 
 
+URL = Union[str, bytes, Callable[[], Union[str, bytes]]]
+"""A fetcher's URL: text, bytes (what plugins written for the original core
+pass: "URLs passed to fetchers must be bytes"), or a callable returning either,
+asked before every fetch (for URLs that carry a timestamp or a session)."""
+
+
+def resolve_url(url: URL) -> str:
+    """The URL to fetch now, as text; raises FetchError for anything else."""
+    if callable(url):
+        url = url()
+    if isinstance(url, (bytes, bytearray)):
+        try:
+            return bytes(url).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise FetchError(f"URL {url!r:.80} is not UTF-8: {error}") from None
+    if isinstance(url, str):
+        return url
+    raise FetchError(f"URL must be str or bytes (or a callable returning one), not {type(url).__name__}")
+
+
 class Fetcher:
     """Calls `callback(data)` with each successful fetch of `url`, every `interval` seconds."""
 
     log = Logger()
 
-    def __init__(self, url: str, callback: Callable, interval: float, reactor=None,
+    def __init__(self, url: URL, callback: Callable, interval: float, reactor=None,
                  fetch: Optional[Callable] = None, max_backoff: float = MAX_BACKOFF, timeout: float = 30):
         if reactor is None:
             from twisted.internet import reactor
@@ -92,7 +112,7 @@ class Fetcher:
         if not self.running:
             return
         generation = self._generation
-        d = defer.maybeDeferred(self._fetch, self.url)
+        d = defer.maybeDeferred(lambda: self._fetch(resolve_url(self.url)))
         d.addCallback(self.decode)
         d.addCallbacks(self._succeeded, self._failed, callbackArgs=(generation,), errbackArgs=(generation,))
         d.addBoth(self._schedule, generation)
@@ -125,7 +145,7 @@ class JSONFetcher(Fetcher):
         try:
             return simplejson.loads(body)
         except ValueError as error:
-            raise FetchError(f"{self.url} did not return JSON: {error}") from None
+            raise FetchError(f"{self.url!r:.80} did not return JSON: {error}") from None
 
 
 class MultiLineFetcher(Fetcher):

@@ -16,6 +16,43 @@ class PluginHookError(ValueError):
     """A plugin hook returned something the service cannot use."""
 
 
+class MissingHookError(PluginHookError):
+    """A plugin lacks a hook every service needs."""
+
+
+REQUIRED_HOOKS = ("getName", "getColumnSpec", "getRaceState")
+"""Hooks without a default: a plugin that lacks one cannot run."""
+
+
+def required(method: Callable) -> Callable:
+    """Mark `AbstractService`'s placeholder for a required hook, so that a
+    plugin which does not override it is found before it runs (the
+    placeholder only raises NotImplementedError, and the manifest would be
+    retried for ever)."""
+    method.required_hook = True
+    return method
+
+
+def missing_hooks(service_class: type) -> List[str]:
+    """The required hooks `service_class` does not implement, in REQUIRED_HOOKS order."""
+    missing = []
+    for hook in REQUIRED_HOOKS:
+        method = getattr(service_class, hook, None)
+        if not callable(method) or getattr(method, "required_hook", False):
+            missing.append(hook)
+    return missing
+
+
+def check_implemented(service_class: type) -> None:
+    """Raise MissingHookError naming the first required hook the plugin lacks.
+    Checked on the class, before the plugin is built and starts fetching."""
+    missing = missing_hooks(service_class)
+    if missing:
+        others = f" (nor {', '.join(name + '()' for name in missing[1:])})" if len(missing) > 1 else ""
+        raise MissingHookError(f"{service_class.__name__} does not implement {missing[0]}(){others}, "
+                               "which every service must provide")
+
+
 def _wrong(hook: str, value: Any, expected: str) -> PluginHookError:
     shown = repr(value)
     if len(shown) > 60:

@@ -10,6 +10,7 @@ A message is `[unix_seconds, category, text, style]`, plus the car number
 returning instances from `getExtraMessageGenerators()`; they run after the
 defaults, which cannot be removed.
 """
+import inspect
 import logging
 import re
 from collections import deque
@@ -22,6 +23,7 @@ __all__ = [
     "FlagChangeMessage", "CarPitMessage", "DriverChangeMessage",
     "FastLapMessage", "RaceControlMessage", "default_generators",
     "run_generators", "highlight_from", "format_lap_time", "column_index",
+    "adapt_generator",
 ]
 
 log = logging.getLogger(__name__)
@@ -417,6 +419,40 @@ class RaceControlMessage(MessageGenerator):
 
 # --------------------------------------------------------------------------
 # Running them
+
+
+class TwoArgumentGenerator(MessageGenerator):
+    """A generator whose `process(oldState, newState)` takes only the two
+    states (historical plugins define it so), run as today's generators are;
+    it computes its own timestamps."""
+
+    def __init__(self, generator: Any):
+        self.generator = generator
+
+    def process(self, old_state: dict, new_state: dict, colspec: Colspec,
+                timestamp: float) -> List[Message]:
+        return self.generator.process(old_state, new_state)
+
+    def __repr__(self) -> str:
+        return repr(self.generator)
+
+
+def _takes_four_arguments(process: Callable) -> bool:
+    try:
+        inspect.signature(process).bind(None, None, None, None)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a builtin): assume today's
+        return True
+    return True
+
+
+def adapt_generator(generator: Any) -> MessageGenerator:
+    """`generator` as today's `process(old, new, colspec, timestamp)` expects:
+    itself, or wrapped when its `process` takes only the two states."""
+    if _takes_four_arguments(generator.process):
+        return generator
+    return TwoArgumentGenerator(generator)
 
 
 def default_generators() -> List[MessageGenerator]:

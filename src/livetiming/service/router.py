@@ -164,9 +164,11 @@ class RouterPublisher:
         if message.msg_class == MessageClass.INITIALISE_DIRECTORY:
             self.service.publishManifest()
 
-    def publish(self, topic: str, message: Message) -> None:
+    def publish(self, topic: str, message: Message) -> bool:
+        """False (and counted) while the router is away."""
         if not self.connected:
             self.dropped += 1
-            return
+            return False
         options = PublishOptions(retain=True) if message.retain else None
         self.session.publish(topic, message.serialise(), options=options)
+        return True

@@ -161,13 +161,15 @@ class StandaloneServer(WebSocketServerFactory):
             self.clients.remove(client)
             self.log.info("Standalone client {peer} left ({count} now)", peer=client.peer, count=len(self.clients))
 
-    def publish(self, topic: str, message: Message) -> None:
+    def publish(self, topic: str, message: Message) -> bool:
+        """Sent to every client connected now (none is fine: True)."""
         if not self.clients:
-            return
+            return True
         prepared = self.prepareMessage(encode_frame(topic, message))  # framed once for every client
         for client in list(self.clients):
             if client.state == client.STATE_OPEN and not client.send_prepared(prepared):
                 self.drop(client)
+        return True
 
     def drop(self, client: _ClientProtocol) -> None:
         """Disconnect a client that does not read what it is sent (one log line)."""

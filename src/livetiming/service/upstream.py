@@ -4,16 +4,24 @@ from autobahn.twisted.websocket import WebSocketClientFactory, connectWS
 from twisted.internet.protocol import ReconnectingClientFactory
 from twisted.logger import Logger
 
+from ..version import VERSION
+
+USER_AGENT = f"livetiming-core/{VERSION}"
+"""Sent upstream unless the plugin gives its own `useragent`: some timing
+providers refuse clients that do not name themselves."""
+
 
 class ReconnectingWebSocketClientFactory(ReconnectingClientFactory, WebSocketClientFactory):
     """Use with an autobahn `WebSocketClientProtocol` subclass as `protocol`.
     The back-off resets once a connection opens (see `connected`)."""
 
     log = Logger()
-    maxDelay = 60
+    maxDelay = 30
     initialDelay = 1
 
     def __init__(self, url: str, *args, **kwargs):
+        if kwargs.get("useragent") is None:
+            kwargs["useragent"] = USER_AGENT
         WebSocketClientFactory.__init__(self, url, *args, **kwargs)
 
     def buildProtocol(self, addr):

@@ -8,11 +8,15 @@ from twisted.logger import Logger
 class Watchdog:
     log = Logger()
 
-    def __init__(self, timeout: float, action: Callable[[], None], reactor=None):
+    def __init__(self, timeout: float, action: Callable[..., None], *args, reactor=None, **kwargs):
+        """`action(*args, **kwargs)` runs when `timeout` seconds pass without
+        notify(). `reactor` is keyword-only and never passed to the action."""
         if reactor is None:
             from twisted.internet import reactor
         self.timeout = timeout
         self.action = action
+        self.args = args
+        self.kwargs = kwargs
         self.reactor = reactor
         self._call = None
 
@@ -39,6 +43,6 @@ class Watchdog:
         self._call = None
         self.log.warn("Watchdog: nothing for {timeout}s, acting", timeout=self.timeout)
         try:
-            self.action()
+            self.action(*self.args, **self.kwargs)
         except Exception:
             self.log.failure("Watchdog action raised")
