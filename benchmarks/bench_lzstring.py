@@ -23,9 +23,10 @@ Codec = Callable[[str], str]
 def race_end_state() -> str:
     """The demo race's 60-car state near the end of a 6-hour race, with its
     100 messages, as the service serialises it for compression."""
+    from bench_update_cycle import race_end_states
+
     from livetiming.service import cycle
     from livetiming.service.messages import default_generators
-    from bench_update_cycle import race_end_states
 
     simulation, states = race_end_states(120)
     previous = cycle.initial_state()

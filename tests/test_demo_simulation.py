@@ -239,7 +239,7 @@ def test_timing_flags(race):
 def test_old_sectors_follow_the_next_s1(race):
     _, frames = race
     new_laps = 0
-    for number, history in per_car(frames).items():
+    for history in per_car(frames).values():
         for (_, before), (_, after) in zip(history, history[1:]):
             if after[S1][0] != before[S1][0] and before[S3][0] != "":
                 new_laps += 1
@@ -412,7 +412,7 @@ def test_laps_behind_the_safety_car_are_slow(race):
     slow_laps = 0
     history = per_car(frames)
     flags = {t: state["session"]["flagState"] for t, state, _ in frames}
-    for number, rows in history.items():
+    for rows in history.values():
         lap_start = None
         for (_, before), (t, after) in zip(rows, rows[1:]):
             if after[LAPS] == before[LAPS] + 1:

@@ -142,6 +142,7 @@ def test_an_analysis_failure_still_keeps_the_recording(dvr, tmp_path):
 
 def test_a_dvr_killed_while_finishing_does_not_make_a_duplicate(tmp_path):
     import json as json_module
+
     from livetiming.orchestration.dvr import FINISHING_FILE
     settings = DVRSettings(tmp_path / "rec", tmp_path / "tmp", silence_timeout=600, min_duration=600)
     first = DVR(settings)

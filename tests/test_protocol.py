@@ -1,7 +1,16 @@
 import pytest
 
-from livetiming.protocol import (RPC, Channel, FlagStatus, MalformedMessageError, Message, MessageClass, Realm,
-                                 Stat, colspec_to_json)
+from livetiming.protocol import (
+    RPC,
+    Channel,
+    FlagStatus,
+    MalformedMessageError,
+    Message,
+    MessageClass,
+    Realm,
+    Stat,
+    colspec_to_json,
+)
 
 
 def test_message_classes_match_the_spec():

@@ -250,6 +250,8 @@ _c_decompress_from_utf16: Optional[Callable[[str], str]]
 try:
     from livetiming.protocol._lzstring import (
         compress_to_utf16 as _c_compress_to_utf16,
+    )
+    from livetiming.protocol._lzstring import (
         decompress_from_utf16 as _c_decompress_from_utf16,
     )
 except ImportError:  # built without a compiler: fall back to pure Python
