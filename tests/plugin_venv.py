@@ -78,3 +78,46 @@ class FeedServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
+
+
+HOOKED_PLUGIN = '''"""Mapped by an import hook."""
+from livetiming.racing import Stat
+from livetiming.service import BaseService
+
+
+class Service(BaseService):
+    """Hooked plugin (editable through setuptools' import hook)."""
+
+    def getName(self):
+        return "Hooked"
+
+    def getColumnSpec(self):
+        return [Stat.NUM, Stat.STATE]
+
+    def getPollInterval(self):
+        return 1
+
+    def getRaceState(self):
+        return {"cars": [["3", "RUN"]], "session": {"flagState": "green"}}
+'''
+
+HOOKED_SETUP = '''[metadata]
+name = livetiming-plugin-hooked
+version = 0.1
+
+[options]
+package_dir =
+    livetiming.service.plugins.hooked = plugin
+packages = livetiming.service.plugins.hooked
+'''
+
+
+def write_hooked_plugin(root: Path) -> Path:
+    """A distribution whose only package is mapped to a directory of another
+    name: setuptools cannot install it editable with a `.pth` path entry and
+    uses its import hook (a meta-path finder) instead."""
+    (root / "plugin").mkdir(parents=True)
+    (root / "plugin" / "__init__.py").write_text(HOOKED_PLUGIN)
+    (root / "setup.cfg").write_text(HOOKED_SETUP)
+    shutil.copy(PLUGINS / "example_plugin" / "pyproject.toml", root / "pyproject.toml")
+    return root

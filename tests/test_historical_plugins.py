@@ -11,7 +11,7 @@ import pytest
 import websocket
 
 from livetiming.protocol.lzstring import decompress_from_utf16
-from plugin_venv import FeedServer, PluginVenv
+from plugin_venv import FeedServer, PluginVenv, write_hooked_plugin
 
 STARTUP = r"Standalone server for uuid:(\w+) listening on port:(\d+)"
 WAIT = 30
@@ -167,3 +167,31 @@ def test_thirdparty_plugin_runs_unmodified(venv, feed, processes, service_env):
         client.close()
     service.signal(signal.SIGTERM)
     assert service.wait() == 0
+
+
+def test_an_editable_install_through_setuptools_import_hook_is_listed_and_runs(venv, processes, service_env,
+                                                                                tmp_path):
+    source = write_hooked_plugin(tmp_path / "hooked")
+    install = subprocess.run([venv.python, "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps",
+                              "--no-build-isolation", "-e", str(source)], capture_output=True, text=True, timeout=300)
+    assert install.returncode == 0, install.stderr
+    try:
+        assert list(venv.site_packages.glob("__editable___livetiming_plugin_hooked*finder.py")), \
+            "setuptools did not use its import hook for this layout"
+        listing = subprocess.run(venv.module("livetiming.cli.plugins"), capture_output=True, text=True, timeout=60)
+        names = [entry["name"] for entry in json.loads(listing.stdout)]
+        assert {"demo", "example", "thirdparty", "hooked"} <= set(names), names
+        service = processes(venv.module("livetiming.cli.service", "hooked", "-v"))
+        port = int(service.wait_for(STARTUP, stream="stderr").group(2))
+        client = Client(port)
+        try:
+            state = client.next_state(lambda s: s["cars"] == [["3", "RUN"]])
+            assert client.manifest["serviceClass"] == "hooked" and client.manifest["name"] == "Hooked"
+            assert state["session"]["flagState"] == "green"
+        finally:
+            client.close()
+        service.signal(signal.SIGTERM)
+        assert service.wait() == 0
+    finally:
+        subprocess.run([venv.python, "-m", "pip", "--disable-pip-version-check", "-q", "uninstall", "-y",
+                        "livetiming-plugin-hooked"], capture_output=True, timeout=120)

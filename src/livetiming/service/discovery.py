@@ -1,8 +1,16 @@
 """Finding and loading timing-service plugins in the namespace package
-`livetiming.service.plugins` (installed normally or editable)."""
+`livetiming.service.plugins` (installed normally or editable).
+
+Plugins are found in the package's directories (see `livetiming.service`,
+whose path spans every installed `livetiming/service` directory) and, for
+editable installs that setuptools maps with an import hook instead of a
+directory on `sys.path`, in those hooks' mappings: such a plugin imports
+through the hook, but no directory lists it."""
 import importlib
+import os
 import pkgutil
-from typing import List
+import sys
+from typing import Iterable, List, Set
 
 PLUGIN_PACKAGE = "livetiming.service.plugins"
 
@@ -24,8 +32,42 @@ class PluginLoadError(PluginError):
 
 def available_plugins() -> List[str]:
     """Names of the installed plugins, sorted (imports nothing but the namespace)."""
+    from . import refresh_plugin_path
+
+    refresh_plugin_path()  # plugins installed since this process started count too
     package = importlib.import_module(PLUGIN_PACKAGE)
-    return sorted({m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")})
+    names = _module_names(package.__path__) | _import_hook_plugins()
+    return sorted(name for name in names if name.isidentifier() and not name.startswith("_"))
+
+
+def _module_names(directories: Iterable[str]) -> Set[str]:
+    return {module.name for module in pkgutil.iter_modules(list(directories))}
+
+
+def _import_hook_plugins() -> Set[str]:
+    """Plugins of editable installs made with setuptools' import hook: a
+    meta-path finder whose module maps package names to directories
+    (`MAPPING`) and namespace packages to theirs (`NAMESPACES`)."""
+    prefix = PLUGIN_PACKAGE + "."
+    names: Set[str] = set()
+    for finder in sys.meta_path:
+        module = sys.modules.get(getattr(finder, "__module__", None) or "")
+        mapping = getattr(module, "MAPPING", None)
+        namespaces = getattr(module, "NAMESPACES", None)
+        if isinstance(mapping, dict):
+            for package, location in mapping.items():
+                if not isinstance(package, str) or not isinstance(location, str):
+                    continue
+                if package.startswith(prefix):
+                    names.add(package[len(prefix):].split(".")[0])
+                elif prefix.startswith(package + "."):  # an ancestor of the plugins package is mapped
+                    below = PLUGIN_PACKAGE[len(package) + 1:].split(".")
+                    names |= _module_names([os.path.join(location, *below)])
+        if isinstance(namespaces, dict):
+            locations = namespaces.get(PLUGIN_PACKAGE)
+            if isinstance(locations, list):
+                names |= _module_names(path for path in locations if isinstance(path, str))
+    return names
 
 
 def load_plugin(name: str) -> type:
