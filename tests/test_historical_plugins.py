@@ -11,6 +11,7 @@ import pytest
 import websocket
 
 from livetiming.protocol.lzstring import decompress_from_utf16
+from network import js_client, router_env, start_router
 from plugin_venv import FeedServer, PluginVenv, write_hooked_plugin
 
 STARTUP = r"Standalone server for uuid:(\w+) listening on port:(\d+)"
@@ -195,3 +196,23 @@ def test_an_editable_install_through_setuptools_import_hook_is_listed_and_runs(v
     finally:
         subprocess.run([venv.python, "-m", "pip", "--disable-pip-version-check", "-q", "uninstall", "-y",
                         "livetiming-plugin-hooked"], capture_output=True, timeout=120)
+
+
+def test_thirdparty_plugin_in_router_mode(venv, feed, processes, tmp_path):
+    """Through a real router: the unmodified plugin joins, announces its uuid,
+    and answers requestState with its cars and its own generators' messages."""
+    _, url = start_router(processes, tmp_path)
+    feed.content["/session.json"] = json.dumps({"description": "Round 4"}).encode()
+    feed.content["/feed.txt"] = thirdparty_feed("FLAG|green", "CAR|7|RUN|Alice|3|S")
+    service = processes(venv.module("livetiming.cli.service", "thirdparty", "-v", "--url", feed.url),
+                        env={**router_env(tmp_path), "LIVETIMING_ROUTER": url})
+    uuid = service.wait_for(r"Joined the router as \S+; announcing service (\w+)", timeout=60).group(1)
+    procedure = f"livetiming.service.requestState.{uuid}"
+    out = js_client(url, [{"op": "until", "procedure": procedure, "contains": '["7","RUN","Alice",3,"S"]'}])
+    assert "error" not in out["results"][0], out
+    feed.content["/feed.txt"] = thirdparty_feed("FLAG|green", "CAR|7|RUN|Alice|4|M", "RC|Car 7 warned")
+    out = js_client(url, [{"op": "until", "procedure": procedure, "contains": "CAR 7 WARNED"}])
+    state = out["results"][0]["result"]
+    assert [m[2] for m in state["messages"][:2]] == ["#7 changed tyres to M", "CAR 7 WARNED"]
+    service.signal(signal.SIGTERM)
+    assert service.wait() == 0
