@@ -46,7 +46,15 @@ class AbstractService:
     `getTrackDataSpec`, `getPollInterval`, `getVersion`) are asked once at
     start-up, where a wrong type ends the service with one line, and then
     whenever the manifest is (re)published; one that raises (data not
-    fetched yet) is asked again a few seconds later."""
+    fetched yet) is asked again a few seconds later.
+
+    `BaseService` supplies, for plugins to use: `self.log` (a Twisted
+    `Logger`), `self.uuid`, `self.args` (the parsed options), `self.extra_args`
+    (options the core did not know), `self.state` (`cars`, `session`,
+    `messages`), `self.http_client` (treq), `start()` / `stop()`,
+    `publish(topic, wrapper_dict, options=None)`, `publishManifest()`,
+    `_updateAndPublishRaceState()`, `_getMessageGenerators()`,
+    `_getServiceClass()` and `_getDescription()`."""
 
     auto_poll = True
     """When true (the default) the base calls `_updateAndPublishRaceState()`
