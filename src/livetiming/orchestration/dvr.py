@@ -8,10 +8,11 @@ holds the RecordingWriter's files plus `analysis.json` (the latest analysis
 payloads, saved atomically), so a DVR that is killed and restarted resumes
 with nothing lost that had been received."""
 import json
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
+
+from twisted.logger import Logger
 
 from .. import config
 from ..analysis.replay import analyse_recording
@@ -20,7 +21,7 @@ from ..recording import RecordingError, RecordingReader, RecordingWriter
 from .identity import SERVICE_UUID
 from .settings import component_setting
 
-log = logging.getLogger(__name__)
+log = Logger()
 
 SILENCE_TIMEOUT = 600.0
 MIN_DURATION = 600.0
@@ -94,7 +95,8 @@ class DVR:
             try:
                 writer = RecordingWriter.resume(directory)
             except RecordingError as error:
-                log.warning("Cannot resume in-progress recording %s: %s", directory, error)
+                log.warn("Cannot resume in-progress recording {directory}: {error}", directory=str(directory),
+                         error=str(error))
                 continue
             uuid = directory.name
             recording = ServiceRecording(uuid, directory, writer, last_seen=now)
@@ -102,7 +104,7 @@ class DVR:
             self.recordings[uuid] = recording
             self.manifests.setdefault(uuid, writer.manifest)
             resumed.append(uuid)
-            log.info("Resumed recording of %s (%d frames)", uuid, writer.frame_count)
+            log.info("Resumed recording of {uuid} ({frames} frames)", uuid=uuid, frames=writer.frame_count)
         return resumed
 
     def _complete_interrupted_finish(self, directory: Path) -> bool:
@@ -123,7 +125,7 @@ class DVR:
         if not zip_path.with_suffix(".json").exists():
             self._write_analysis(zip_path, self._load_analysis(directory), None)
         RecordingWriter.resume(directory).discard()
-        log.info("Completed the interrupted finish of %s", zip_path)
+        log.info("Completed the interrupted finish of {path}", path=str(zip_path))
         return True
 
     def _load_analysis(self, directory: Path) -> Dict[str, dict]:
@@ -134,7 +136,7 @@ class DVR:
             data = json.loads(path.read_text(encoding="utf-8"))
             return data if isinstance(data, dict) else {}
         except (OSError, ValueError) as error:
-            log.warning("Ignoring unreadable %s: %s", path, error)
+            log.warn("Ignoring unreadable {path}: {error}", path=str(path), error=str(error))
             return {}
 
     # --- input -------------------------------------------------------------------
@@ -149,8 +151,8 @@ class DVR:
             return None
         old = recording.manifest
         if (old.get("name"), old.get("description")) != (manifest.get("name"), manifest.get("description")):
-            log.info("Service %s started a new session (%r); finishing its recording", uuid,
-                     manifest.get("description"))
+            log.info("Service {uuid} started a new session ({description!r}); finishing its recording",
+                     uuid=uuid, description=manifest.get("description"))
             return self.finish(uuid)
         if old != manifest:
             recording.writer.update_manifest(manifest)
@@ -170,8 +172,8 @@ class DVR:
             timestamp = now
         last = recording.writer.last_frame
         if last is not None and timestamp < last:
-            log.warning("State of %s stamped %s, before its last frame %s: recorded as that frame", uuid,
-                        timestamp, last)
+            log.warn("State of {uuid} stamped {timestamp}, before its last frame {last}: recorded as that frame",
+                     uuid=uuid, timestamp=timestamp, last=last)
             timestamp = last
         recording.writer.write_frame(timestamp, state)
         recording.last_seen = now
@@ -195,7 +197,8 @@ class DVR:
         recording = ServiceRecording(uuid, directory, writer, last_seen=now)
         recording.analysis = json.loads(json.dumps(self.latest_analysis.get(uuid, {})))
         self.recordings[uuid] = recording
-        log.info("Recording %s (%s - %s)", uuid, manifest.get("name"), manifest.get("description"))
+        log.info("Recording {uuid} ({name} - {description})", uuid=uuid, name=manifest.get("name"),
+                 description=manifest.get("description"))
         return recording
 
     # --- time ----------------------------------------------------------------------
@@ -212,7 +215,7 @@ class DVR:
                 elif recording.analysis_dirty and now - recording.analysis_saved >= ANALYSIS_SAVE_INTERVAL:
                     self._save_analysis(recording, now)
             except Exception:
-                log.exception("DVR housekeeping of %s failed", uuid)
+                log.failure("DVR housekeeping of {uuid} failed", uuid=uuid)
         return finished
 
     def _save_analysis(self, recording: ServiceRecording, now: float) -> None:
@@ -237,8 +240,8 @@ class DVR:
         try:
             return self._finish(recording)
         except Exception:
-            log.exception("Finishing the recording of %s failed; its frames stay in %s", uuid,
-                          recording.directory)
+            log.failure("Finishing the recording of {uuid} failed; its frames stay in {directory}", uuid=uuid,
+                        directory=str(recording.directory))
             recording.writer.close()
             return None
 
@@ -246,11 +249,12 @@ class DVR:
         uuid, writer = recording.uuid, recording.writer
         manifest = writer.manifest
         if manifest.get("doNotRecord"):
-            log.info("Discarding recording of %s: the service asked not to be recorded", uuid)
+            log.info("Discarding recording of {uuid}: the service asked not to be recorded", uuid=uuid)
             writer.discard()
             return None
         if writer.frame_count == 0 or writer.duration < self.settings.min_duration:
-            log.info("Discarding recording of %s: %d s is too short", uuid, writer.duration)
+            log.info("Discarding recording of {uuid}: {duration:.0f} s is too short", uuid=uuid,
+                     duration=writer.duration)
             writer.discard()
             return None
         zip_path, recorded_uuid = self._target(uuid)
@@ -261,8 +265,8 @@ class DVR:
         writer.finalise(zip_path)
         self._write_analysis(zip_path, recording.analysis, writer)
         writer.discard()
-        log.info("Finished recording of %s: %s (%d frames, %d s)", uuid, zip_path, writer.frame_count,
-                 writer.duration)
+        log.info("Finished recording of {uuid}: {path} ({frames} frames, {duration:.0f} s)", uuid=uuid,
+                 path=str(zip_path), frames=writer.frame_count, duration=writer.duration)
         return zip_path
 
     def _target(self, uuid: str):
@@ -296,7 +300,7 @@ class DVR:
                 data = analyse_recording(zip_path)
             write_atomically(zip_path.with_suffix(".json"), json.dumps(data), fsync=True)
         except Exception:
-            log.exception("Could not write the analysis file of %s", zip_path)
+            log.failure("Could not write the analysis file of {path}", path=str(zip_path))
 
 
 def settings_from(extra: Optional[dict]) -> DVRSettings:

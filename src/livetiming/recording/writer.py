@@ -29,7 +29,6 @@ given directories from anywhere) is read under `livetiming.untrusted`
 limits, as the reader does.
 """
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -37,6 +36,8 @@ import time
 import zipfile
 from pathlib import Path
 from typing import List, Optional, Tuple, Union
+
+from twisted.logger import Logger
 
 from ..untrusted import Limits, UntrustedDataError, read_file
 from .errors import (
@@ -71,7 +72,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no locking
     fcntl = None
 
-log = logging.getLogger(__name__)
+log = Logger()
 
 LOCK_NAME = ".lock"
 DISCARDED_SUFFIX = ".corrupt"
@@ -405,7 +406,7 @@ class RecordingWriter:
                 else:
                     new_state = apply_intraframe(state, frame, name)
             except FrameError as error:
-                log.warning("Recording %s: %s", self.directory, error)
+                log.warn("Recording {directory}: {error}", directory=str(self.directory), error=str(error))
                 return (None, None), position
             previous, state = state, new_state
         return (previous, state), None
@@ -418,8 +419,8 @@ class RecordingWriter:
             except OSError as error:
                 raise RecordingError(f"{self.directory}: cannot set aside damaged frame {name}: "
                                      f"{error.strerror or error}") from None
-            log.warning("Recording %s: damaged frame %s set aside as %s%s",
-                        self.directory, name, name, DISCARDED_SUFFIX)
+            log.warn("Recording {directory}: damaged frame {name} set aside as {name}{suffix}",
+                     directory=str(self.directory), name=name, suffix=DISCARDED_SUFFIX)
             self.discarded.append(name)
 
 
