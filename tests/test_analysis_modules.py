@@ -10,9 +10,9 @@ from typing import List, Optional
 import pytest
 
 from livetiming.analysis import Analyser, AnalysisFileError, AnalysisStateError, UnknownAnalysisKeyError, persistence
-from livetiming.analysis.messages import new_messages_between
 from livetiming.analysis.rows import parse_lap_time, parse_laps
 from livetiming.protocol import FlagStatus, Stat, colspec_to_json
+from livetiming.protocol.message_list import new_messages
 
 COLUMNS = [Stat.NUM, Stat.STATE, Stat.CLASS, Stat.TEAM, Stat.DRIVER, Stat.CAR, Stat.LAPS,
            Stat.LAST_LAP]
@@ -331,18 +331,18 @@ def test_given_new_messages_are_used_as_they_are():
     assert race.data()["car_messages"]["1"] == [a]
 
 
-def test_new_messages_between_handles_the_cap_and_rewrites():
+def test_new_messages_handles_the_cap_and_rewrites():
     old = [msg(T0 + i, f"m{i}") for i in range(100, 0, -1)]        # newest first, full
     new = [msg(T0 + 102, "m102"), msg(T0 + 101, "m101")]
-    assert new_messages_between(old, (new + old)[:100]) == new
-    assert new_messages_between(old, old) == []
-    assert new_messages_between([], new) == new
-    assert new_messages_between(old, old[50:]) == []                # trimmed, nothing new
+    assert new_messages(old, (new + old)[:100]) == new
+    assert new_messages(old, old) == []
+    assert new_messages([], new) == new
+    assert new_messages(old, old[50:]) == []                # trimmed, nothing new
     shuffled = [old[1], new[0], old[0]]
-    assert new_messages_between(old, shuffled) == [new[0]]
+    assert new_messages(old, shuffled) == [new[0]]
     odd = [T0, "Cat", ["unhashable"], None]
-    assert new_messages_between([old[0]], [odd, old[0]]) == [odd]
-    assert new_messages_between([odd, old[0]], [old[0], odd]) == []
+    assert new_messages([old[0]], [odd, old[0]]) == [odd]
+    assert new_messages([odd, old[0]], [old[0], odd]) == []
 
 
 def test_tuple_cells_and_messages_are_read_like_lists():
@@ -754,3 +754,19 @@ def test_truncated_persistence_file_gives_a_clear_error(tmp_path):
 def test_missing_persistence_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         persistence.load(tmp_path / "nothing.json")
+
+
+def test_the_recording_and_the_analyser_tell_new_messages_alike():
+    """One rule: an intra-frame carries what the analyser counts as new,
+    also when a plugin reorders or replaces its list."""
+    from livetiming.recording.format import make_intraframe
+    old = [msg(T0 + i, f"m{i}") for i in range(5, 0, -1)]
+    new = [msg(T0 + 7, "m7"), msg(T0 + 6, "m6")]
+    cases = [(old, new + old), (old, [old[1], new[0], old[0]]), (old, new), ([], new), (old, old[2:])]
+
+    def state(messages):
+        return {"cars": [], "session": {}, "messages": messages, "highlight": []}
+
+    for previous, current in cases:
+        assert make_intraframe(state(previous), state(current))["messages"] == new_messages(previous, current)
+    assert make_intraframe(state(old), state([old[1], new[0], old[0]]))["messages"] == [new[0]]

@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List, Optional, Set
 
+from ..protocol import message_list
 from .car import CarModule
 from .driver import DriverModule
 from .errors import AnalysisStateError, UnknownAnalysisKeyError
-from .messages import MessagesModule, clean_messages, new_messages_between
+from .messages import MessagesModule, clean_messages
 from .rows import Columns, cell, flag_value, parse_lap_time, parse_laps, text
 from .session import SessionModule
 from .static import StaticModule
@@ -87,7 +88,7 @@ class Analyser:
         messages = state.get("messages")
         if new_messages is None:
             current = clean_messages(messages)
-            new = new_messages_between(self._previous(), current)
+            new = message_list.new_messages(self._previous(), current)
             self._previous_messages, self._previous_clean = current, True
         else:  # live: keep the list as it is, it is only needed to resume offline
             new = clean_messages(new_messages)

@@ -6,9 +6,10 @@ state" is by construction what every reader reconstructs.
 """
 import json
 import math
-from typing import Any, List, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from ..protocol.constants import MAX_MESSAGES
+from ..protocol.message_list import new_messages
 from ..untrusted import (
     InvalidJSONError,
     Limits,
@@ -150,29 +151,6 @@ def recorded_state(state: Any) -> State:
             raise InvalidStateError(f"state {key!r} is {type(recorded[key]).__name__}, "
                                     f"expected a {kind.__name__}")
     return recorded
-
-
-def new_messages(previous: List[list], current: List[list]) -> List[list]:
-    """The messages of `current` that `previous` does not have.
-
-    Messages are newest first, so the new ones are those in front of the
-    previous newest message. Whole messages are compared (not timestamps,
-    reference quirk 4), and among several copies of the previous newest the
-    first one from which `current` continues `previous` is taken. If the
-    previous newest is gone (more than the cap arrived at once, or the list was
-    replaced), the new ones are those in front of the first message `previous`
-    also has, else all of `current`.
-    """
-    if not previous:
-        return list(current)
-    newest = previous[0]
-    for index, message in enumerate(current):
-        if message == newest and (current[:index] + previous)[:MAX_MESSAGES] == current:
-            return current[:index]
-    for index, message in enumerate(current):
-        if message in previous:
-            return current[:index]
-    return list(current)
 
 
 def make_intraframe(previous: State, current: State) -> Frame:
