@@ -100,3 +100,13 @@ def test_wrapper_date_defaults_to_now_in_ms():
 def test_malformed_wrappers_are_rejected(wrapper):
     with pytest.raises(MalformedMessageError):
         Message.parse(wrapper)
+
+
+def test_topic_prefixes_and_analysis_keys_are_derived_from_one_definition():
+    from livetiming.protocol import AnalysisKey, Channel
+    assert Channel.STATE_PREFIX == "livetiming.service."
+    assert Channel.ANALYSIS_PREFIX == "livetiming.analysis/"
+    assert Channel.STATE_PUBLISH.format("u") == Channel.STATE_PREFIX + "u"
+    assert Channel.ANALYSIS_PUBLISH.format("u", AnalysisKey.for_car(AnalysisKey.LAP, "7")) == \
+        Channel.ANALYSIS_PREFIX + "u/lap/7"
+    assert AnalysisKey.ALL == ("static", "driver", "messages", "session", "lap", "stint", "car_messages")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List, Optional, Set
 
+from ..protocol import AnalysisKey as Key
 from ..protocol import message_list
 from .car import CarModule
 from .driver import DriverModule
@@ -98,10 +99,10 @@ class Analyser:
             new.reverse()  # oldest first
             cars.add_messages(new, changed)
             if self.messages.add(new):
-                changed.add("messages")
+                changed.add(Key.MESSAGES)
 
         if self.session.update(timestamp, self._flag, cars.leader_lap):
-            changed.add("session")
+            changed.add(Key.SESSION)
         return changed
 
     def _previous(self) -> List[list]:
@@ -135,9 +136,9 @@ class Analyser:
             _, state, name, laps, last = values
             if static.needs_update(num) and static.update(
                     num, cell(row, columns.klass), cell(row, columns.team), cell(row, columns.car)):
-                changed.add("static")
+                changed.add(Key.STATIC)
             if driver.update(num, text(name)):
-                changed.add("driver")
+                changed.add(Key.DRIVER)
             cars.update(num, timestamp, flag, text(state).upper(), parse_laps(laps),
                         parse_lap_time(last), driver.current_index(num), changed)
 
@@ -148,42 +149,42 @@ class Analyser:
         now = self.latest_timestamp
         cars = self.cars
         return {
-            "static": self.static.payload(),
-            "driver": self.driver.payload(),
-            "messages": self.messages.payload(),
-            "session": self.session.payload(now),
-            "lap": {num: cars.lap_entry(num, now) for num in cars.cars},
-            "stint": {num: cars.stint_entry(num) for num in cars.cars},
-            "car_messages": {num: cars.messages_entry(num) for num in cars.messages},
+            Key.STATIC: self.static.payload(),
+            Key.DRIVER: self.driver.payload(),
+            Key.MESSAGES: self.messages.payload(),
+            Key.SESSION: self.session.payload(now),
+            Key.LAP: {num: cars.lap_entry(num, now) for num in cars.cars},
+            Key.STINT: {num: cars.stint_entry(num) for num in cars.cars},
+            Key.CAR_MESSAGES: {num: cars.messages_entry(num) for num in cars.messages},
         }
 
     def payload(self, key: str) -> dict:
         """The publish payload for one key, e.g. `"lap/7"` → `{"7": [...]}`."""
-        if key == "static":
+        if key == Key.STATIC:
             return self.static.payload()
-        if key == "driver":
+        if key == Key.DRIVER:
             return self.driver.payload()
-        if key == "messages":
+        if key == Key.MESSAGES:
             return self.messages.payload()
-        if key == "session":
+        if key == Key.SESSION:
             return self.session.payload(self.latest_timestamp)
         kind, _, num = key.partition("/")
         cars = self.cars
-        if kind == "car_messages" and num in cars.messages:
+        if kind == Key.CAR_MESSAGES and num in cars.messages:
             return {num: cars.messages_entry(num)}
         if num in cars.cars:
-            if kind == "lap":
+            if kind == Key.LAP:
                 return {num: cars.lap_entry(num, self.latest_timestamp)}
-            if kind == "stint":
+            if kind == Key.STINT:
                 return {num: cars.stint_entry(num)}
         raise UnknownAnalysisKeyError(key)
 
     def keys(self) -> List[str]:
         """Every publish key that has data now."""
-        keys = ["static", "driver", "messages", "session"]
-        keys += ["lap/" + num for num in self.cars.cars]
-        keys += ["stint/" + num for num in self.cars.cars]
-        keys += ["car_messages/" + num for num in self.cars.messages]
+        keys = list(Key.WHOLE_SERVICE)
+        keys += [Key.for_car(Key.LAP, num) for num in self.cars.cars]
+        keys += [Key.for_car(Key.STINT, num) for num in self.cars.cars]
+        keys += [Key.for_car(Key.CAR_MESSAGES, num) for num in self.cars.messages]
         return keys
 
     def to_file(self, manifest: dict, state: dict) -> dict:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from livetiming.protocol import FlagStatus
+from livetiming.protocol import AnalysisKey, FlagStatus
 
 from .errors import AnalysisStateError
 
@@ -48,6 +48,10 @@ __all__ = ["Stint", "Car", "CarModule", "STINT_ENDING_STATES", "is_new_lap"]
 STINT_ENDING_STATES = frozenset({"PIT", "FUEL", "N/S", "FIN", "RET"})
 YELLOW = int(FlagStatus.YELLOW)
 PIT_MESSAGE_STYLES = frozenset({"pit", "out"})
+LAP_KEY = AnalysisKey.for_car(AnalysisKey.LAP, "")
+STINT_KEY = AnalysisKey.for_car(AnalysisKey.STINT, "")
+CAR_MESSAGES_KEY = AnalysisKey.for_car(AnalysisKey.CAR_MESSAGES, "")
+"""Prefixes of the per-car publish keys (the car number follows): this is hot code."""
 
 Number = Any  # int | float: timestamps and lap times are kept as given
 
@@ -208,9 +212,9 @@ class CarModule:
             car.last_time = last_time
             car.laps_seen = laps
             self.messages.setdefault(num, [])
-            changed.add("lap/" + num)
-            changed.add("stint/" + num)
-            changed.add("car_messages/" + num)
+            changed.add(LAP_KEY + num)
+            changed.add(STINT_KEY + num)
+            changed.add(CAR_MESSAGES_KEY + num)
             if car.lap > self.leader_lap:
                 self.leader_lap = car.lap
         else:
@@ -224,12 +228,12 @@ class CarModule:
                 car.stints.append(stint)
                 car.current = None
                 car.awaiting_in_lap = True
-                changed.add("lap/" + num)
-                changed.add("stint/" + num)
+                changed.add(LAP_KEY + num)
+                changed.add(STINT_KEY + num)
         elif state not in STINT_ENDING_STATES:
             car.current = Stint(car.lap + 1, timestamp, driver)
             car.awaiting_in_lap = False
-            changed.add("lap/" + num)
+            changed.add(LAP_KEY + num)
 
     def _laps(self, car: Car, timestamp: Number, flag: int, laps: Optional[int],
               last_time: Optional[Number], changed: set) -> None:
@@ -252,12 +256,12 @@ class CarModule:
             stint = car.stints[-1]
             stint.laps.append(lap)
             stint.end_lap = car.lap
-            changed.add("stint/" + num)
+            changed.add(STINT_KEY + num)
         car.awaiting_in_lap = False
         self._new_lap_number(car, changed)
 
     def _new_lap_number(self, car: Car, changed: set) -> None:
-        changed.add("lap/" + car.num)
+        changed.add(LAP_KEY + car.num)
         if car.lap > self.leader_lap:
             self.leader_lap = car.lap
 
@@ -270,7 +274,7 @@ class CarModule:
             if num is None or (isinstance(style, str) and style in PIT_MESSAGE_STYLES):
                 continue
             self.messages.setdefault(num, []).append(list(message))
-            changed.add("car_messages/" + num)
+            changed.add(CAR_MESSAGES_KEY + num)
 
     # ---- payloads
 

@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from .. import config
 from ..analysis.replay import analyse_recording
 from ..atomic import write_atomically
+from ..protocol import AnalysisKey
 from ..recording import RecordingError, RecordingReader, RecordingWriter
 from .identity import SERVICE_UUID
 from .settings import component_setting
@@ -30,7 +31,6 @@ ANALYSIS_SAVE_INTERVAL = 10.0
 FINISHING_FILE = "finishing.json"
 CLOCK_TOLERANCE = 60.0
 """A state stamped further than this from the DVR's clock is recorded at the DVR's time."""
-PER_CAR_KEYS = ("lap", "stint", "car_messages")
 
 
 @dataclass
@@ -61,12 +61,12 @@ class ServiceRecording:
 def merge_analysis(analysis: Dict[str, dict], key: str, payload) -> None:
     """Fold one published analysis payload into the v1 dict shape."""
     kind, _, car = key.partition("/")
-    if kind in PER_CAR_KEYS and car:
+    if kind in AnalysisKey.PER_CAR and car:
         if isinstance(payload, dict) and car in payload:
             analysis.setdefault(kind, {})[car] = payload[car]
         else:
             raise ValueError(f"analysis payload for {key} does not hold car {car}")
-    elif kind in ("static", "driver", "messages", "session") and not car:
+    elif kind in AnalysisKey.WHOLE_SERVICE and not car:
         analysis[kind] = payload
     else:
         raise ValueError(f"unknown analysis key {key!r}")
@@ -287,10 +287,9 @@ class DVR:
         create the analysis file later)."""
         try:
             if analysis and writer is not None:
-                data = {key: analysis.get(key, {}) for key in
-                        ("static", "driver", "messages", "session", "lap", "stint", "car_messages")}
-                if not data["messages"]:
-                    data["messages"] = {"messages": []}
+                data = {key: analysis.get(key, {}) for key in AnalysisKey.ALL}
+                if not data[AnalysisKey.MESSAGES]:
+                    data[AnalysisKey.MESSAGES] = {"messages": []}
                 manifest = writer.manifest
                 recorded_uuid = manifest["uuid"]
                 data["service"] = {**manifest, "uuid": recorded_uuid, "startTime": writer.start_time,

@@ -20,8 +20,6 @@ from .dvr import DVR, settings_from
 from .identity import speaks_for
 from .settings import component_setting, positive_seconds, session_extra
 
-STATE_PREFIX = "livetiming.service."
-ANALYSIS_PREFIX = "livetiming.analysis/"
 TICK_INTERVAL = 5.0
 
 
@@ -65,9 +63,9 @@ class DVRSession(ApplicationSession):
         yield self.subscribe(self.on_control, Channel.CONTROL, options=SubscribeOptions(details=True))
         yield self.subscribe(self.on_listing, Channel.DIRECTORY, options=SubscribeOptions(get_retained=True))
         yield self.ask_directory()
-        yield self.subscribe(self.on_analysis, ANALYSIS_PREFIX,
+        yield self.subscribe(self.on_analysis, Channel.ANALYSIS_PREFIX,
                              options=SubscribeOptions(match="prefix", details=True, get_retained=True))
-        yield self.subscribe(self.on_state, STATE_PREFIX,
+        yield self.subscribe(self.on_state, Channel.STATE_PREFIX,
                              options=SubscribeOptions(match="prefix", details=True, get_retained=True))
         self._ticker = task.LoopingCall(self.tick)
         self._ticker.clock = self.reactor
@@ -131,7 +129,7 @@ class DVRSession(ApplicationSession):
 
     def on_state(self, *args, details=None, **kwargs):
         topic = getattr(details, "topic", None) or ""
-        uuid = topic[len(STATE_PREFIX):]
+        uuid = topic[len(Channel.STATE_PREFIX):]
         if not uuid or "." in uuid:
             self.log.warn("Ignoring state on unexpected topic {topic!r}", topic=topic)
             return
@@ -147,7 +145,7 @@ class DVRSession(ApplicationSession):
 
     def on_analysis(self, *args, details=None, **kwargs):
         topic = getattr(details, "topic", None) or ""
-        uuid, _, key = topic[len(ANALYSIS_PREFIX):].partition("/")
+        uuid, _, key = topic[len(Channel.ANALYSIS_PREFIX):].partition("/")
         try:
             message = Message.parse(args[0] if len(args) == 1 else None)
             if message.msg_class != MessageClass.ANALYSIS_DATA or not uuid or not key:

@@ -55,10 +55,6 @@ SERVICE_PROCEDURES = (RPC.LIVENESS_CHECK, RPC.REQUEST_STATE, RPC.REQUEST_ANALYSI
                       RPC.REQUEST_ANALYSIS_MANIFEST, RPC.REQUEST_ANALYSIS_CAR_LIST)
 """Procedures a service registers, each under its own uuid."""
 
-SERVICE_TOPIC_PREFIX = Channel.STATE_PUBLISH.format("")
-ANALYSIS_TOPIC_PREFIX = Channel.ANALYSIS_PUBLISH.split("{}")[0]
-
-
 def is_client_procedure(uri: str) -> bool:
     return any(uri == pattern or (match == "prefix" and uri.startswith(pattern) and len(uri) > len(pattern))
                for pattern, match in CLIENT_PROCEDURES)
@@ -72,11 +68,11 @@ def service_uuid_of(uri: str, action: str) -> Optional[str]:
     """The uuid a per-service URI belongs to (state and analysis topics,
     service procedures), or None for any other URI."""
     if action == "publish":
-        if uri.startswith(ANALYSIS_TOPIC_PREFIX):
-            uuid, _, key = uri[len(ANALYSIS_TOPIC_PREFIX):].partition("/")
+        if uri.startswith(Channel.ANALYSIS_PREFIX):
+            uuid, _, key = uri[len(Channel.ANALYSIS_PREFIX):].partition("/")
             return uuid if key else None
-        if uri.startswith(SERVICE_TOPIC_PREFIX):
-            rest = uri[len(SERVICE_TOPIC_PREFIX):]
+        if uri.startswith(Channel.STATE_PREFIX):
+            rest = uri[len(Channel.STATE_PREFIX):]
             return rest if rest and "." not in rest else None
     if action == "register":
         for template in SERVICE_PROCEDURES:

@@ -30,6 +30,33 @@ class Channel:
     RECORDING = "livetiming.replay"
     STATE_PUBLISH = "livetiming.service.{}"
     ANALYSIS_PUBLISH = "livetiming.analysis/{}/{}"
+    STATE_PREFIX = STATE_PUBLISH.split("{}")[0]
+    """What every service's state topic starts with (the UUID follows)."""
+    ANALYSIS_PREFIX = ANALYSIS_PUBLISH.split("{}")[0]
+    """What every analysis topic starts with (`<uuid>/<key>` follows)."""
+
+
+class AnalysisKey:
+    """The keys a service's analysis is published under (the second part of
+    `Channel.ANALYSIS_PUBLISH`) and the top-level keys of the v1 analysis
+    file. Per-car keys are published as `<key>/<car number>` and are dicts
+    keyed by car number in the file."""
+
+    STATIC = "static"
+    DRIVER = "driver"
+    MESSAGES = "messages"
+    SESSION = "session"
+    LAP = "lap"
+    STINT = "stint"
+    CAR_MESSAGES = "car_messages"
+    WHOLE_SERVICE = (STATIC, DRIVER, MESSAGES, SESSION)
+    PER_CAR = (LAP, STINT, CAR_MESSAGES)
+    ALL = WHOLE_SERVICE + PER_CAR
+
+    @staticmethod
+    def for_car(kind: str, num: str) -> str:
+        """The publish key of one car's `kind` (a PER_CAR key): `lap/7`."""
+        return f"{kind}/{num}"
 
 
 class RPC:
