@@ -22,6 +22,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.error import ProcessExitedAlready
 
 from .. import config
+from ..atomic import write_atomically
 from ..orchestration.directory import intervals
 from ..orchestration.router_config import PRIVATE_SOCKETS, build_config
 from ..orchestration.settings import SettingError
@@ -178,7 +179,7 @@ def claim_node_directory(cbdir: Path, timeout: float = PREVIOUS_NODE_TIMEOUT) ->
             time.sleep(0.1)
         if process_alive(orphan):
             os.kill(orphan, signal.SIGKILL)
-    (cbdir / SUPERVISOR_PID).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    write_atomically(cbdir / SUPERVISOR_PID, f"{os.getpid()}\n", mode=0o600)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -213,7 +214,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not port_is_free(args.interface, port):
             return fail(PROG, f"port {port} on {args.interface} is already in use (choose another with --port)",
                         FAILURE)
-        (cbdir / "config.json").write_text(json.dumps(node_config, indent=2), encoding="utf-8")
+        write_atomically(cbdir / "config.json", json.dumps(node_config, indent=2), mode=0o600)
         log_path = None if args.verbose else config.directory("LIVETIMING_LOG_DIR") / "router.log"
         hosts = [name for name, wanted in (("authorizer", True), ("directory", True), ("dvr", not args.no_dvr),
                                            ("catalogue", not args.no_catalogue)) if wanted]

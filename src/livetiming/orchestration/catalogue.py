@@ -55,14 +55,13 @@ import json
 import math
 import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from ..analysis.replay import analyse_recording
-from ..atomic import write_atomically
+from ..atomic import atomic_file, write_atomically
 from ..recording import RecordingError, RecordingReader
 from ..recording.format import MANIFEST_NAME, encode
 from ..recording.sources import ZipSource
@@ -500,9 +499,14 @@ def rewrite_manifest(zip_path: PathLike, manifest: dict, limits: Optional[Limits
     recording reader's bounded reads (zipfile's own would inflate a bomb)."""
     zip_path = Path(zip_path)
     limits = limits if limits is not None else Limits.from_environment()
-    fd, temporary = tempfile.mkstemp(dir=zip_path.parent, prefix=f".{zip_path.name}.", suffix=".tmp")
+
+    def check(temporary: Path) -> None:
+        with RecordingReader(zip_path, limits) as old, RecordingReader(temporary, limits) as new:
+            if new.frames != old.frames or new.manifest != manifest:
+                raise RecordingError(f"{zip_path}: the rewritten recording does not match; left unchanged")
+
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with atomic_file(zip_path, mode=os.stat(zip_path).st_mode & 0o7777, fsync=True, check=check) as handle:
             members = ZipSource(zip_path, limits)
             try:
                 with zipfile.ZipFile(zip_path) as source, \
@@ -516,26 +520,8 @@ def rewrite_manifest(zip_path: PathLike, manifest: dict, limits: Optional[Limits
                         target.writestr(copy, data)
             finally:
                 members.close()
-            handle.flush()
-            os.fchmod(handle.fileno(), os.stat(zip_path).st_mode & 0o7777)
-            os.fsync(handle.fileno())
-        with RecordingReader(zip_path, limits) as old, RecordingReader(temporary, limits) as new:
-            if new.frames != old.frames or new.manifest != manifest:
-                raise RecordingError(f"{zip_path}: the rewritten recording does not match; left unchanged")
-        os.replace(temporary, zip_path)
     except zipfile.BadZipFile as error:
-        _unlink_quietly(temporary)
         raise RecordingError(f"{zip_path}: not a valid ZIP file: {error}") from None
-    except BaseException:
-        _unlink_quietly(temporary)
-        raise
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 @dataclass

@@ -31,7 +31,6 @@ limits, as the reader does.
 import json
 import os
 import shutil
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -39,6 +38,7 @@ from typing import List, Optional, Tuple, Union
 
 from twisted.logger import Logger
 
+from ..atomic import atomic_file, is_temporary, unlink_quietly
 from ..untrusted import Limits, UntrustedDataError, read_file
 from .errors import (
     EmptyRecordingError,
@@ -76,7 +76,6 @@ log = Logger()
 
 LOCK_NAME = ".lock"
 DISCARDED_SUFFIX = ".corrupt"
-_TEMP_SUFFIX = ".tmp"
 
 
 class RecordingWriter:
@@ -244,25 +243,12 @@ class RecordingWriter:
 
     def _write_file(self, name: str, data: bytes) -> None:
         """Write via a temporary file and an atomic rename."""
-        path = os.path.join(self._dir, name)
-        temporary = os.path.join(self._dir, f".{name}{_TEMP_SUFFIX}")
         try:
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                if self._fsync:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temporary, path)
+            with atomic_file(os.path.join(self._dir, name), fsync=self._fsync) as handle:
+                handle.write(data)
         except OSError as error:
-            _unlink_quietly(temporary)
             raise RecordingError(f"{self.directory}: cannot write {name}: "
                                  f"{error.strerror or error}") from None
-        if self._fsync:
-            _fsync_directory(self._dir)
 
     # ----------------------------------------------------------- finishing
 
@@ -278,12 +264,7 @@ class RecordingWriter:
         zip_path = Path(zip_path)
         manifest = finalised_manifest(self._manifest, self._first_second)
         try:
-            fd, temporary = tempfile.mkstemp(dir=zip_path.parent, prefix=f".{zip_path.name}.",
-                                             suffix=_TEMP_SUFFIX)
-        except OSError as error:
-            raise RecordingError(f"cannot write {zip_path}: {error.strerror or error}") from None
-        try:
-            with os.fdopen(fd, "wb") as handle:
+            with atomic_file(zip_path, fsync=True) as handle:
                 with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
                     archive.writestr(_zip_info(MANIFEST_NAME, self._first_second),
                                      encode(manifest, "manifest"))
@@ -294,17 +275,8 @@ class RecordingWriter:
                         frame = decode_frame(data, name, self._limits, self._dir)
                         state = frame if keyframe else apply_intraframe(state, frame, name)
                         archive.writestr(_zip_info(name, second), data)
-                handle.flush()
-                os.fchmod(handle.fileno(), 0o644)
-                os.fsync(handle.fileno())
-            os.replace(temporary, zip_path)
         except OSError as error:
-            _unlink_quietly(temporary)
             raise RecordingError(f"cannot write {zip_path}: {error.strerror or error}") from None
-        except BaseException:
-            _unlink_quietly(temporary)
-            raise
-        _fsync_directory(str(zip_path.parent))
         return zip_path
 
     def discard(self) -> None:
@@ -366,8 +338,8 @@ class RecordingWriter:
 
     def _remove_temporary_files(self) -> None:
         for name in os.listdir(self._dir):
-            if name.startswith(".") and name.endswith(_TEMP_SUFFIX):
-                _unlink_quietly(os.path.join(self._dir, name))
+            if is_temporary(name):
+                unlink_quietly(os.path.join(self._dir, name))
 
     def _recover(self) -> None:
         """Find the last complete frame and the states the next frame needs.
@@ -451,21 +423,3 @@ def _zip_info(name: str, second: int) -> zipfile.ZipInfo:
     return info
 
 
-def _fsync_directory(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
