@@ -373,3 +373,14 @@ def test_start_without_super_start_is_one_line_and_exit_code_2(tmp_path, service
 def test_manifest_is_json(service_env):
     plugin = OldPlugin(default_args("old"), [])
     assert json.loads(json.dumps(plugin.manifest))["name"] == "Old"
+
+
+def test_per_car_message_subclass_may_set_its_column_spec_itself():
+    class OwnInit(old.PerCarMessage):
+        def __init__(self, spec):
+            self.columnSpec = spec
+
+    generator = OwnInit([Stat.NUM, Stat.STATE])
+    assert generator.getValue(["9", "PIT"], Stat.STATE) == "PIT"
+    generator.columnSpec = [Stat.STATE, Stat.NUM]
+    assert generator.getValue(["9", "PIT"], Stat.STATE) == "9"

@@ -14,7 +14,6 @@ import re
 import time
 from typing import Any, List, Optional, Sequence
 
-from .protocol import Stat
 from .service import messages as _today
 from .service.messages import column_index, pair_cars
 
@@ -125,12 +124,20 @@ class PerCarMessage(TimingMessage):
 
     def __init__(self, columnSpec: Sequence) -> None:
         self.columnSpec = columnSpec
-        self._index = column_index(columnSpec)
+
+    def _column_index(self) -> dict:
+        """Column → index for `self.columnSpec`, rebuilt when the spec object
+        changes (subclasses may set `columnSpec` without calling __init__)."""
+        cached = getattr(self, "_index_cache", None)
+        if cached is None or cached[0] is not self.columnSpec:
+            cached = (self.columnSpec, column_index(self.columnSpec))
+            self._index_cache = cached
+        return cached[1]
 
     def getValue(self, car: Sequence, stat: Any, default: Any = None) -> Any:
         """The cell of `car` in column `stat` (a Stat or a heading) as it is
         (a `[value, flag]` pair stays a pair), `default` when absent."""
-        index = self._index.get(stat.title if isinstance(stat, Stat) and stat not in self._index else stat)
+        index = self._column_index().get(stat)
         if index is None or car is None or index >= len(car):
             return default
         return car[index]

@@ -166,6 +166,7 @@ class BaseService(AbstractService):
             self.uuid = getattr(args, "uuid", None) or uuid_module.uuid4().hex
         self._generators = None
         self._http_client = None
+        self._http_pool = None
         self._runs_reactor = False  # set by livetiming-service: start() then runs the reactor until shutdown
         self._state_message: Optional[Message] = None
         self._state_file = None
@@ -377,8 +378,8 @@ class BaseService(AbstractService):
             from treq.client import HTTPClient
             from twisted.web.client import Agent, HTTPConnectionPool
 
-            pool = HTTPConnectionPool(self.reactor, persistent=True)
-            self._http_client = HTTPClient(Agent(self.reactor, pool=pool))
+            self._http_pool = HTTPConnectionPool(self.reactor, persistent=True)
+            self._http_client = HTTPClient(Agent(self.reactor, pool=self._http_pool))
         return self._http_client
 
     def current_state_message(self) -> Message:
@@ -461,6 +462,8 @@ class BaseService(AbstractService):
             self._poller.stop()
         if isinstance(self, DuePublisher):
             self.stop_due_publisher()
+        if self._http_pool is not None:
+            self._http_pool.closeCachedConnections()  # kept-alive upstream connections
         self._publish(Channel.CONTROL, Message(MessageClass.SERVICE_DEREGISTRATION, self.uuid, date=self._now_ms()))
         if self._pending_manifest is not None and self._pending_manifest.active():
             self._pending_manifest.cancel()
