@@ -384,3 +384,14 @@ def test_per_car_message_subclass_may_set_its_column_spec_itself():
     assert generator.getValue(["9", "PIT"], Stat.STATE) == "PIT"
     generator.columnSpec = [Stat.STATE, Stat.NUM]
     assert generator.getValue(["9", "PIT"], Stat.STATE) == "9"
+
+
+def test_a_start_that_raises_before_super_start_is_one_line_and_exit_code_1(tmp_path, service_env):
+    path = plugin_file(tmp_path, "badstart", """
+        def start(self):
+            raise RuntimeError("upstream login refused")
+    """)
+    result = subprocess.run(command(path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "livetiming-service: error: plugin 'badstart' failed while starting: RuntimeError: upstream login refused"]
