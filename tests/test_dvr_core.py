@@ -182,3 +182,23 @@ def test_service_clocks_cannot_make_frames_unwritable(dvr, tmp_path):
     dvr.on_state("svc", T0 + 3, state(3), now=T0 + 3)
     assert dvr.recordings["svc"].writer.frame_count == 3
     assert dvr.recordings["svc"].writer.last_frame == T0 + 3
+
+
+def test_the_dvr_parses_compressed_states_under_the_untrusted_limits():
+    """A state from the network is parsed like every other untrusted JSON: a
+    too deeply nested one is refused with a PayloadError (not a RecursionError)."""
+    from livetiming.orchestration.dvr_session import PayloadError, decode_state
+    from livetiming.protocol import Message, MessageClass
+    from livetiming.protocol.lzstring import compress_to_utf16
+    from livetiming.untrusted import Limits
+
+    def wrapper(text):
+        return Message(MessageClass.SERVICE_DATA_COMPRESSED, compress_to_utf16(text), date=5000).serialise()
+
+    limits = Limits(json_depth=16)
+    assert decode_state(wrapper('{"cars": [["7", "RUN"]], "session": {}}'), limits) == (
+        5.0, {"cars": [["7", "RUN"]], "session": {}})
+    with pytest.raises(PayloadError, match="nested too deeply"):
+        decode_state(wrapper('{"cars": []' + ', "x": ' + "[" * 40 + "]" * 40 + "}"), limits)
+    with pytest.raises(PayloadError, match="not valid JSON"):
+        decode_state(wrapper("{not json"), limits)

@@ -5,7 +5,6 @@ skipped; a failure for one service never affects the others. A manifest on
 CONTROL counts only from the service it describes (see `identity`); states
 and analysis need no such check, since the router lets only a service
 publish on its own topics."""
-import json
 
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.wamp.types import SubscribeOptions
@@ -15,6 +14,7 @@ from twisted.logger import Logger
 
 from ..protocol import RPC, Channel, MalformedMessageError, Message, MessageClass
 from ..protocol.lzstring import LZStringError, decompress_from_utf16
+from ..untrusted import Limits, loads
 from .directory import InvalidManifestError, validate_manifest
 from .dvr import DVR, settings_from
 from .identity import speaks_for
@@ -27,14 +27,16 @@ class PayloadError(ValueError):
     """A published message the DVR cannot record."""
 
 
-def decode_state(wrapper) -> tuple:
-    """(timestamp in seconds, state) of a SERVICE_DATA(_COMPRESSED) wrapper."""
+def decode_state(wrapper, limits: Limits) -> tuple:
+    """(timestamp in seconds, state) of a SERVICE_DATA(_COMPRESSED) wrapper.
+    The decompressed JSON comes from the network: it is parsed under
+    `limits` (and with orjson: this runs for every state of every service)."""
     message = Message.parse(wrapper)
     if message.msg_class == MessageClass.SERVICE_DATA_COMPRESSED:
         if not isinstance(message.payload, str):
             raise PayloadError("compressed state payload is not a string")
         try:
-            state = json.loads(decompress_from_utf16(message.payload))
+            state = loads(decompress_from_utf16(message.payload), "compressed state", limits)
         except (LZStringError, ValueError) as error:
             raise PayloadError(f"cannot decompress state: {error}") from None
     elif message.msg_class == MessageClass.SERVICE_DATA:
@@ -57,6 +59,8 @@ class DVRSession(ApplicationSession):
         self.reactor = extra.get("reactor", reactor)
         if not hasattr(self, "dvr"):
             self.dvr = DVR(settings_from(extra))
+        if not hasattr(self, "limits"):
+            self.limits = Limits.from_environment()
             self.dvr.resume_all(self.reactor.seconds())
         # Manifests first: a retained state must not reach a resumed recording
         # before we know whether its service started a new session meanwhile.
@@ -134,7 +138,7 @@ class DVRSession(ApplicationSession):
             self.log.warn("Ignoring state on unexpected topic {topic!r}", topic=topic)
             return
         try:
-            timestamp, state = decode_state(args[0] if len(args) == 1 else None)
+            timestamp, state = decode_state(args[0] if len(args) == 1 else None, self.limits)
             if not self.dvr.on_state(uuid, timestamp, state, self.reactor.seconds()):
                 self.log.info("State of unknown service {uuid}; asking the directory", uuid=uuid)
                 self.ask_directory()
