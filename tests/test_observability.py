@@ -83,3 +83,21 @@ def test_data_directories_and_their_parents_are_not_world_writable(tmp_path, uma
     for path in (state, state.parent, state.parent.parent):
         assert path.stat().st_mode & 0o777 == 0o755, path
     assert config.directory("LIVETIMING_STATE_DIR") == state  # existing: fine
+
+
+def test_sentry_gets_errors_logged_without_a_failure_once(monkeypatch):
+    """Errors logged without an exception reach Sentry as messages; Sentry's
+    own stdlib integration only keeps breadcrumbs (stdlib records arrive
+    through the bridge), so nothing is reported twice."""
+    import sentry_sdk
+    from twisted.logger import LogLevel
+    inits, messages = [], []
+    monkeypatch.setenv("SENTRY_DSN", "https://key@sentry.invalid/1")
+    monkeypatch.setattr(sentry_sdk, "init", lambda **kw: inits.append(kw))
+    monkeypatch.setattr(sentry_sdk, "capture_message", lambda text, level: messages.append((text, level)))
+    forward = observability.start_sentry()
+    (logging_integration,) = inits[0]["integrations"]
+    assert logging_integration._handler is None  # no stdlib events of its own
+    forward({"log_format": "disk {what}", "what": "full", "log_level": LogLevel.error})
+    forward({"log_format": "just a warning", "log_level": LogLevel.warn})
+    assert messages == [("disk full", "error")]
