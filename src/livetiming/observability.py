@@ -130,9 +130,10 @@ LOG_FILE_MODE = 0o640
 """Log files: readable by the owner's group (operators), writable by the owner only."""
 
 
-def open_log_file(path: Path) -> IO:
-    """Append to `path`, line-buffered. The mode is explicit, not left to the
-    umask (a umask of 0 made log files world-writable: anyone could forge log
+def open_log_fd(path: Path) -> int:
+    """A file descriptor appending to `path` (also what the router hands
+    Crossbar as stdout/stderr). The mode is explicit, not left to the umask
+    (a umask of 0 made log files world-writable: anyone could forge log
     lines), and an existing world-writable log file is tightened."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, LOG_FILE_MODE)
     try:
@@ -141,7 +142,12 @@ def open_log_file(path: Path) -> IO:
             os.fchmod(fd, mode & 0o7775)
     except OSError:  # not ours to change: log to it all the same
         pass
-    return open(fd, "a", encoding="utf-8", buffering=1)
+    return fd
+
+
+def open_log_file(path: Path) -> IO:
+    """Append to `path` (see `open_log_fd`), line-buffered."""
+    return open(open_log_fd(path), "a", encoding="utf-8", buffering=1)
 
 
 def start_sentry():

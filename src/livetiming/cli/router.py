@@ -23,6 +23,7 @@ from twisted.internet.error import ProcessExitedAlready
 
 from .. import config
 from ..atomic import write_atomically
+from ..observability import open_log_fd
 from ..orchestration.directory import intervals
 from ..orchestration.router_config import PRIVATE_SOCKETS, build_config
 from ..orchestration.settings import SettingError
@@ -276,7 +277,7 @@ class RouterSupervisor:
 
     def run(self) -> int:
         if self.log_path is not None:
-            self._log_fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            self._log_fd = open_log_fd(self.log_path)
         try:
             self.reactor.callWhenRunning(self._start)
             self.reactor.run()  # Twisted's handlers reap children (SIGCHLD); ours replace SIGINT/SIGTERM
