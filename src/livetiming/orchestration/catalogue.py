@@ -78,10 +78,12 @@ MAX_REASON = 1000
 EDITABLE_KEYS = ("name", "description", "hidden")
 """The manifest keys updateManifest may change."""
 
-ERROR_NO_SUCH_RECORDING = "livetiming.error.no_such_recording"
-ERROR_NOT_AUTHORISED = "livetiming.error.not_authorised"
-ERROR_INVALID_ARGUMENT = "livetiming.error.invalid_argument"
-ERROR_INVALID_RECORDING = "livetiming.error.invalid_recording"
+ERROR_PREFIX = "livetiming.error."
+"""What the URI of every error the catalogue's procedures raise starts with."""
+ERROR_NO_SUCH_RECORDING = ERROR_PREFIX + "no_such_recording"
+ERROR_NOT_AUTHORISED = ERROR_PREFIX + "not_authorised"
+ERROR_INVALID_ARGUMENT = ERROR_PREFIX + "invalid_argument"
+ERROR_INVALID_RECORDING = ERROR_PREFIX + "invalid_recording"
 
 Index = Dict[str, dict]
 PathLike = Union[str, Path]

@@ -31,11 +31,10 @@ from twisted.logger import Logger
 from .. import config
 from ..protocol import RPC
 from ..untrusted import UntrustedDataError, brief, check_uuid
-from .catalogue import Catalogue, CatalogueError, ManifestUpdate, NotAuthorisedError, ScanReport
+from .catalogue import ERROR_PREFIX, Catalogue, CatalogueError, ManifestUpdate, NotAuthorisedError, ScanReport
 from .settings import component_setting, session_extra
 
 REFRESH_INTERVAL = 300.0
-ERROR_PREFIX = "livetiming.error."
 
 
 def _wamp_error(error: CatalogueError) -> ApplicationError:
