@@ -86,6 +86,9 @@ def test_a_killed_router_worker_brings_the_node_back(net):
     assert len(workers) == 1
     os.kill(workers[0], signal.SIGKILL)
     net["router"].wait_for(r"Crossbar is back", timeout=60)
+    rejoined = {net["router"].wait_for(r"component (\w+) rejoined the router", timeout=30).group(1)
+                for _ in COMPONENTS}
+    assert rejoined == set(COMPONENTS)
     net["service"].wait_for(r"Joined the router", timeout=60)
     check_network_works(net)
 
