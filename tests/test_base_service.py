@@ -421,3 +421,15 @@ def test_request_state_is_the_published_state_shared_by_every_call(make):
     service.rows = [["7", "PIT", "Ann"]]
     clock.advance(5)
     assert service.requestState() is not answers[0] and answers[0]["cars"] == [["7", "RUN", "Ann"]]
+
+
+def test_each_service_owns_the_car_pairing_of_its_generators(make):
+    from livetiming.service.messages import PerCarMessageGenerator
+    first, _, _ = make()
+    second, _, _ = make()
+    pairings = []
+    for service in (first, second):
+        per_car = [g for g in service.generators if isinstance(g, PerCarMessageGenerator)]
+        assert per_car and all(g.pairing is service._car_pairing for g in per_car)
+        pairings.append(service._car_pairing)
+    assert pairings[0] is not pairings[1]

@@ -8,10 +8,20 @@ import pytest
 
 from livetiming.protocol import Stat
 from livetiming.service.messages import (
-    CarPitMessage, CarView, DriverChangeMessage, FastLapMessage,
-    FlagChangeMessage, MessageGenerator, PerCarMessageGenerator,
-    RaceControlMessage, column_index, default_generators, format_lap_time,
-    highlight_from, run_generators)
+    CarPitMessage,
+    CarView,
+    DriverChangeMessage,
+    FastLapMessage,
+    FlagChangeMessage,
+    MessageGenerator,
+    PerCarMessageGenerator,
+    RaceControlMessage,
+    column_index,
+    default_generators,
+    format_lap_time,
+    highlight_from,
+    run_generators,
+)
 
 try:
     from reference_race import iter_frames, load_manifest
@@ -514,3 +524,102 @@ def test_highlight_from():
     ]
     assert highlight_from(messages) == ["88", "7"]
     assert highlight_from([]) == []
+
+
+# --------------------------------------------------------------------------
+# The car pairing belongs to a generator set (no module-level state)
+
+
+def test_no_module_level_mutable_state():
+    from livetiming.service import messages
+    mutable = {name: value for name, value in vars(messages).items()
+               if not name.startswith("__") and isinstance(value, (list, dict, set, tuple))
+               and name != "__all__"}
+    assert mutable == {}, mutable
+
+
+def test_generator_sets_do_not_share_their_pairing():
+    from livetiming.service.messages import share_pairing
+    first, second = default_generators(), default_generators()
+    pairing_a, pairing_b = share_pairing(first), share_pairing(second)
+    assert pairing_a is not pairing_b
+    per_car = [g for g in first if isinstance(g, PerCarMessageGenerator)]
+    assert len(per_car) == 3 and all(g.pairing is pairing_a for g in per_car)
+    assert all(g.pairing is pairing_b for g in second if isinstance(g, PerCarMessageGenerator))
+
+    old_a, new_a = st(row()), st(row(state="PIT"))
+    old_b, new_b = st(row(num="8")), st(row(num="8", state="PIT"))
+    assert [m[2] for m in run_generators(first, old_a, new_a, COLSPEC, T)] == [
+        "#7 (Aiden O'Rourke) has entered the pits"]
+    assert [m[2] for m in run_generators(second, old_b, new_b, COLSPEC, T)] == [
+        "#8 (Aiden O'Rourke) has entered the pits"]
+    # Each set's cache holds its own update: the second set did not replace the first's.
+    assert [car.num for _, car in pairing_a.pairs(old_a, new_a, COLSPEC)] == ["7"]
+    assert pairing_a.pairs(old_a, new_a, COLSPEC) is pairing_a.pairs(old_a, new_a, COLSPEC)
+    assert [car.num for _, car in pairing_b.pairs(old_b, new_b, COLSPEC)] == ["8"]
+
+
+def test_a_generator_outside_a_set_pairs_cars_itself():
+    alone, other = CarPitMessage(), CarPitMessage()
+    assert alone.pairing is not other.pairing
+    assert run_one(alone, st(row()), st(row(state="PIT")))[0][2].endswith("has entered the pits")
+
+
+def test_share_pairing_reaches_historical_per_car_generators():
+    from livetiming.messages import PerCarMessage
+    from livetiming.service.messages import adapt_generator, share_pairing
+
+    class Tyres(PerCarMessage):
+        def _consider(self, oldCar, newCar):
+            return None
+
+    class TwoArguments(PerCarMessage):  # process(oldState, newState) only: wrapped by adapt_generator
+        def process(self, oldState, newState):
+            return []
+
+    generators = [adapt_generator(Tyres(COLSPEC)), adapt_generator(TwoArguments(COLSPEC)),
+                  DriverChangeMessage()]
+    pairing = share_pairing(generators)
+    assert generators[1].generator.pairing is pairing
+    assert generators[0].pairing is pairing and generators[2].pairing is pairing
+
+
+# --------------------------------------------------------------------------
+# Kinds carried as data
+
+
+def test_default_generators_say_what_kind_of_message_they_make():
+    from livetiming.protocol.race_message import MessageKind, RaceMessage
+    old = st(row(last=(101.0, "")), flag="yellow")
+    new = st(row(state="PIT", driver="Ben", last=(100.0, "pb")), flag="green")
+    messages = run_generators(default_generators(), old, new, COLSPEC, T)
+    assert all(isinstance(m, RaceMessage) for m in messages)
+    assert [m.kind for m in messages] == [MessageKind.FLAG, MessageKind.PIT_LANE,
+                                          MessageKind.DRIVER_CHANGE, MessageKind.FAST_LAP]
+    # the wire form is unchanged: plain lists, equal element by element
+    assert [m.to_wire() for m in messages] == [
+        [T, "Track", "Green flag - track clear", "green"],
+        [T, "LMP2", "#7 (Ben) has entered the pits", "pit", "7"],
+        [T, "LMP2", "#7 Driver change (Aiden O'Rourke to Ben)", None, "7"],
+        [T, "LMP2", "#7 (Ben) set a new personal best: 1:40.000", "pb", "7"],
+    ]
+    assert all(type(m.to_wire()) is list for m in messages)
+
+
+@pytest.mark.parametrize("old_state, new_state, kind_name", [
+    ("RUN", "RET", "CAR_STATE"), ("RUN", "STOP", "CAR_STATE"), ("STOP", "RUN", "CAR_STATE"),
+    ("RUN", "FUEL", "PIT_LANE"), ("PIT", "OUT", "PIT_LANE"),
+])
+def test_pit_message_kinds(old_state, new_state, kind_name):
+    from livetiming.protocol.race_message import MessageKind, wire_kind
+    [message] = run_one(CarPitMessage(), st(row(state=old_state)), st(row(state=new_state)))
+    assert message.kind == MessageKind[kind_name]
+    # the wire fallback (which knows only driver changes and the pit lane) agrees
+    assert (MessageKind.PIT_LANE in wire_kind(message.to_wire())) == (MessageKind.PIT_LANE in message.kind)
+
+
+def test_race_control_kind():
+    from livetiming.protocol.race_message import MessageKind
+    [message] = RaceControlMessage(["Car 7 under investigation"]).process({}, {}, COLSPEC, T)
+    assert message.kind == MessageKind.RACE_CONTROL and message.car_number == "7"
+    assert message == [T, "Race Control", "CAR 7 UNDER INVESTIGATION", "raceControl", "7"]

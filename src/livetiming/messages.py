@@ -6,16 +6,18 @@ columnSpec)`) and two-argument `process(oldState, newState)`.
 These are thin adapters over today's `livetiming.service.messages`: the
 built-in generators are today's classes (same rules, same texts), accepting
 the historical constructor and `process` signatures; `TimingMessage` and
-`PerCarMessage` call a subclass's `_consider` and pair cars with today's
-`pair_cars`. The service runs old and new generators side by side.
+`PerCarMessage` call a subclass's `_consider` and pair cars as today's
+per-car generators do (sharing its service's pairing, `share_pairing`).
+The service runs old and new generators side by side.
 
 Messages are `[timestamp, category, text, style(, carNum)]`."""
 import re
 import time
 from typing import Any, List, Optional, Sequence
 
+from .protocol.rows import column_index
 from .service import messages as _today
-from .service.messages import column_index, pair_cars
+from .service.messages import PairsCars
 
 __all__ = [
     "CAR_NUMBER_REGEX", "CarPitMessage", "DriverChangeMessage", "FastLapMessage", "FlagChangeMessage",
@@ -116,7 +118,7 @@ class TimingMessage(_today.MessageGenerator):
         return None
 
 
-class PerCarMessage(TimingMessage):
+class PerCarMessage(PairsCars, TimingMessage):
     """`PerCarMessage(columnSpec)`: calls `_consider(oldCar, newCar)` (rows of
     the two states) for every numbered car present in both, paired by number,
     car and class as today's generators pair them; `_consider` returns
@@ -146,7 +148,7 @@ class PerCarMessage(TimingMessage):
                 timestamp: Optional[float] = None) -> List[list]:
         seconds = _timestamp(timestamp)
         messages = []
-        for old_car, new_car in pair_cars(oldState, newState, self.columnSpec):
+        for old_car, new_car in self.pairing.pairs(oldState, newState, self.columnSpec):
             if old_car is None:
                 continue
             message = self._consider(list(old_car.row), list(new_car.row))

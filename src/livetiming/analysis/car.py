@@ -40,6 +40,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from livetiming.protocol import AnalysisKey, FlagStatus
+from livetiming.protocol.race_message import PIT_LANE_STYLES, MessageKind, kind_of
 
 from .errors import AnalysisStateError
 
@@ -47,7 +48,8 @@ __all__ = ["Stint", "Car", "CarModule", "STINT_ENDING_STATES", "is_new_lap"]
 
 STINT_ENDING_STATES = frozenset({"PIT", "FUEL", "N/S", "FIN", "RET"})
 YELLOW = int(FlagStatus.YELLOW)
-PIT_MESSAGE_STYLES = frozenset({"pit", "out"})
+PIT_MESSAGE_STYLES = PIT_LANE_STYLES  # the wire rule, kept for importers: see `kind_of`
+PIT_LANE = MessageKind.PIT_LANE
 LAP_KEY = AnalysisKey.for_car(AnalysisKey.LAP, "")
 STINT_KEY = AnalysisKey.for_car(AnalysisKey.STINT, "")
 CAR_MESSAGES_KEY = AnalysisKey.for_car(AnalysisKey.CAR_MESSAGES, "")
@@ -267,11 +269,11 @@ class CarModule:
 
     def add_messages(self, messages: List[list], changed: set) -> None:
         """Route new messages (oldest first) to their cars, leaving out the
-        pit-lane ones (`pit`, `out` styles): the stints already show those."""
+        pit-lane ones (entering, leaving, fuelling): the stints already show
+        those. The kind is `kind_of`'s (for wire messages: `pit`, `out` styles)."""
         for message in messages:
             num = message_car(message)
-            style = message[3]
-            if num is None or (isinstance(style, str) and style in PIT_MESSAGE_STYLES):
+            if num is None or PIT_LANE in kind_of(message):
                 continue
             self.messages.setdefault(num, []).append(list(message))
             changed.add(CAR_MESSAGES_KEY + num)

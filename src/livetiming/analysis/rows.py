@@ -1,6 +1,10 @@
 """Reading the cells the analysis needs from timing rows, tolerant of what
 real feeds send: missing columns, short rows, `[value, flag]` pairs or plain
-values, empty strings, numbers as strings and lap times as "M:SS.fff"."""
+values, empty strings, numbers as strings and lap times as "M:SS.fff".
+
+How a cell is read (pairs, column lookup, absent cells) is
+`livetiming.protocol.rows`, shared with the message generators; this module
+adds what only the analysis needs (its columns, lap times, lap counts)."""
 from __future__ import annotations
 
 import math
@@ -8,15 +12,15 @@ from operator import itemgetter
 from typing import Any, Iterable, Optional, Sequence
 
 from livetiming.protocol import FlagStatus, Stat
+from livetiming.protocol.rows import PAIR as _PAIR
+from livetiming.protocol.rows import cell, column_index, text
 
 __all__ = ["Columns", "cell", "text", "parse_lap_time", "parse_laps", "flag_value"]
 
-_PAIR = (list, tuple)  # a `[value, flag]` cell
-
 
 class Columns:
-    """Indices of the columns analysis reads, resolved once per colspec (the
-    first column wins when a heading repeats; absent columns are None)."""
+    """Indices of the columns analysis reads, resolved once per colspec with
+    `column_index` (absent columns are None)."""
 
     __slots__ = ("num", "state", "klass", "team", "car", "driver", "laps", "last",
                  "_read_indices", "_getter", "_width")
@@ -27,12 +31,9 @@ class Columns:
     }
 
     def __init__(self, colspec: Optional[Iterable[Sequence]] = None):
-        for name in self.__slots__:
-            setattr(self, name, None)
-        for index, column in enumerate(Stat.parse_colspec(colspec or [])):
-            name = self._WANTED.get(column) if isinstance(column, Stat) else None
-            if name is not None and getattr(self, name) is None:
-                setattr(self, name, index)
+        index = column_index(colspec)
+        for stat, name in self._WANTED.items():
+            setattr(self, name, index.get(stat))
         self._read_indices = (self.num, self.state, self.driver, self.laps, self.last)
         if None in self._read_indices:
             self._getter, self._width = None, 0
@@ -58,25 +59,6 @@ class Columns:
         if isinstance(num, _PAIR):
             num = num[0] if num else None
         return num, state, driver, laps, last
-
-
-def cell(row: Sequence, index: Optional[int]) -> Any:
-    """The value of a cell (`[value, flag]` pairs unwrapped); None if absent."""
-    if index is None or index >= len(row):
-        return None
-    value = row[index]
-    if isinstance(value, _PAIR):
-        return value[0] if value else None
-    return value
-
-
-def text(value: Any) -> str:
-    """Display text of a value: None becomes "", the rest is stripped str()."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    return str(value).strip()
 
 
 def _finite_positive(value: float) -> Optional[float]:

@@ -22,7 +22,7 @@ from . import cycle, hooks, persistence
 from .due_publisher import DuePublisher
 from .live_analysis import LiveAnalysis
 from .manifest import build_manifest
-from .messages import adapt_generator, default_generators
+from .messages import adapt_generator, default_generators, share_pairing
 from .recorder import LocalRecorder
 from .throttle import LogThrottle, describe_error
 
@@ -165,6 +165,7 @@ class BaseService(AbstractService):
             self.state = cycle.initial_state()
             self.uuid = getattr(args, "uuid", None) or uuid_module.uuid4().hex
         self._generators = None
+        self._car_pairing = None  # the pairing cache of this service's per-car generators
         self._http_client = None
         self._http_pool = None
         self._runs_reactor = False  # set by livetiming-service: start() then runs the reactor until shutdown
@@ -250,10 +251,12 @@ class BaseService(AbstractService):
     @property
     def generators(self) -> list:
         """`_getMessageGenerators()`, checked and adapted to today's
-        `process(old, new, colspec, timestamp)` once."""
+        `process(old, new, colspec, timestamp)` once. The per-car ones share
+        one car pairing, this service's own (`share_pairing`)."""
         if self._generators is None:
             generators = hooks.message_generators(self._getMessageGenerators(), "_getMessageGenerators")
             self._generators = [adapt_generator(generator) for generator in generators]
+            self._car_pairing = share_pairing(self._generators)
         return self._generators
 
     def _updateAndPublishRaceState(self) -> None:

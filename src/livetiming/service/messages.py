@@ -6,9 +6,16 @@ This is a functional core with no Twisted: the service calls
 state's message list (`new + old`, newest first, capped at 100).
 
 A message is `[unix_seconds, category, text, style]`, plus the car number
-(a string) for messages about one car. Plugins add their own generators by
-returning instances from `getExtraMessageGenerators()`; they run after the
-defaults, which cannot be removed.
+(a string) for messages about one car. The default generators return
+`RaceMessage`s: that list, with its kind as data (`livetiming.protocol.race_message`).
+Plugins add their own generators by returning instances from
+`getExtraMessageGenerators()`; they run after the defaults, which cannot be
+removed. Plugin generators may return plain lists.
+
+Cells of car rows are read with `livetiming.protocol.rows`, as the analysis
+reads them. How cars of the old and new states are paired is computed once
+per update for all the per-car generators of one set (`share_pairing`), the
+cache belonging to that set: there is no module-level state here.
 """
 import inspect
 import logging
@@ -17,59 +24,28 @@ from collections import deque
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from livetiming.protocol import FlagStatus, Stat
+from livetiming.protocol.race_message import MessageKind, RaceMessage
+from livetiming.protocol.rows import Colspec, cell_flag, cell_value, column_index
+from livetiming.protocol.rows import text as _text
 
 __all__ = [
     "Message", "MessageGenerator", "PerCarMessageGenerator", "CarView",
     "FlagChangeMessage", "CarPitMessage", "DriverChangeMessage",
     "FastLapMessage", "RaceControlMessage", "default_generators",
     "run_generators", "highlight_from", "format_lap_time", "column_index",
-    "adapt_generator",
+    "adapt_generator", "CarPairing", "share_pairing", "pair_cars", "RaceMessage",
+    "MessageKind",
 ]
 
 log = logging.getLogger(__name__)
 
 Message = list  # [unix_seconds:int, category:str, text:str, style:str|None, car_number:str?]
-Colspec = Sequence[Union[Stat, Sequence]]
 
 CAR_NUMBER_INDEX = 4
 
 
 # --------------------------------------------------------------------------
 # Reading rows
-
-
-def column_index(colspec: Colspec) -> Dict[Any, int]:
-    """Map each column to its index, keyed by Stat (for predefined columns)
-    and by heading (for every column, so custom columns are reachable too).
-    The first column wins when a heading repeats."""
-    index: Dict[Any, int] = {}
-    for i, column in enumerate(Stat.parse_colspec(colspec or [])):
-        if isinstance(column, Stat):
-            keys = (column, column.title)
-        else:
-            keys = (column[0],) if column else ()
-        for key in keys:
-            index.setdefault(key, i)
-    return index
-
-
-def cell_value(cell: Any) -> Any:
-    """A cell's value: the first element of a `[value, flag]` pair, else the cell."""
-    if isinstance(cell, (list, tuple)):
-        return cell[0] if cell else None
-    return cell
-
-
-def cell_flag(cell: Any) -> str:
-    """A cell's flag (`pb`, `sb-new`, …), `""` when it has none."""
-    if isinstance(cell, (list, tuple)) and len(cell) > 1 and cell[1] is not None:
-        return str(cell[1])
-    return ""
-
-
-def _text(value: Any) -> str:
-    """Cell value as display text; `None` and missing columns become `""`."""
-    return "" if value is None else str(value).strip()
 
 
 def is_time(value: Any) -> bool:
@@ -158,7 +134,26 @@ class MessageGenerator:
         raise NotImplementedError
 
 
-class PerCarMessageGenerator(MessageGenerator):
+class PairsCars:
+    """A generator that pairs the cars of the old and new states through
+    `self.pairing`: its own `CarPairing` unless `share_pairing` gave it the
+    one its generator set shares."""
+
+    _pairing: Optional["CarPairing"] = None
+
+    @property
+    def pairing(self) -> "CarPairing":
+        pairing = self._pairing
+        if pairing is None:
+            pairing = self._pairing = CarPairing()
+        return pairing
+
+    @pairing.setter
+    def pairing(self, pairing: "CarPairing") -> None:
+        self._pairing = pairing
+
+
+class PerCarMessageGenerator(PairsCars, MessageGenerator):
     """Compares each car with its row in the old state: override consider().
 
     Cars are matched by number, car and class together; a car with no old
@@ -170,7 +165,7 @@ class PerCarMessageGenerator(MessageGenerator):
                 timestamp: float) -> List[Message]:
         seconds = int(timestamp)
         messages = []
-        for old_car, new_car in pair_cars(old_state, new_state, colspec):
+        for old_car, new_car in self.pairing.pairs(old_state, new_state, colspec):
             message = self.consider(old_car, new_car, seconds)
             if message:
                 messages.append(message)
@@ -182,20 +177,38 @@ class PerCarMessageGenerator(MessageGenerator):
         raise NotImplementedError
 
 
-_last_pairing: tuple = (None, None, None, None)
+class CarPairing:
+    """`pair_cars` with the last result kept: every per-car generator of a
+    set needs the same pairing for an update, so the set shares one of these
+    (`share_pairing`) and the pairing is computed once per update. It holds
+    the lists themselves, so the identity checks are sound."""
+
+    __slots__ = ("_old_cars", "_new_cars", "_colspec", "_pairs")
+
+    def __init__(self) -> None:
+        self._old_cars = self._new_cars = self._colspec = None
+        self._pairs: List[Tuple[Optional[CarView], CarView]] = []
+
+    def pairs(self, old_state: dict, new_state: dict,
+              colspec: Colspec) -> List[Tuple[Optional[CarView], CarView]]:
+        """`pair_cars(old_state, new_state, colspec)`, reused while the car
+        lists and the colspec are the same objects as last time."""
+        old_cars, new_cars = _cars(old_state), _cars(new_state)
+        if old_cars is self._old_cars and new_cars is self._new_cars and colspec is self._colspec:
+            return self._pairs
+        pairs = _pair_rows(old_cars, new_cars, colspec)
+        self._old_cars, self._new_cars, self._colspec, self._pairs = old_cars, new_cars, colspec, pairs
+        return pairs
 
 
 def pair_cars(old_state: dict, new_state: dict,
               colspec: Colspec) -> List[Tuple[Optional[CarView], CarView]]:
-    """(old row or None, new row) for each numbered car of the new state.
+    """(old row or None, new row) for each numbered car of the new state."""
+    return _pair_rows(_cars(old_state), _cars(new_state), colspec)
 
-    Every per-car generator needs the same pairing for an update, so the last
-    one is kept (holding the lists themselves, so identity checks are sound)."""
-    global _last_pairing
-    old_cars, new_cars = _cars(old_state), _cars(new_state)
-    cached_old, cached_new, cached_colspec, pairs = _last_pairing
-    if cached_old is old_cars and cached_new is new_cars and cached_colspec is colspec:
-        return pairs
+
+def _pair_rows(old_cars: list, new_cars: list,
+               colspec: Colspec) -> List[Tuple[Optional[CarView], CarView]]:
     index = column_index(colspec)
     old_by_key: Dict[Tuple[str, str, str], CarView] = {}
     for row in old_cars:
@@ -206,8 +219,20 @@ def pair_cars(old_state: dict, new_state: dict,
         car = CarView(row, index)
         if car.num:
             pairs.append((old_by_key.get(car.key), car))
-    _last_pairing = (old_cars, new_cars, colspec, pairs)
     return pairs
+
+
+def share_pairing(generators: Iterable[Any], pairing: Optional[CarPairing] = None) -> CarPairing:
+    """Give every car-pairing generator of a set (also when wrapped by
+    `adapt_generator`) one `CarPairing`, new unless given, and return it. A
+    service does this once for its generators: the cache is theirs alone."""
+    if pairing is None:
+        pairing = CarPairing()
+    for generator in generators:
+        inner = generator.generator if isinstance(generator, TwoArgumentGenerator) else generator
+        if isinstance(inner, PairsCars):
+            inner.pairing = pairing
+    return pairing
 
 
 def _cars(state: Optional[dict]) -> list:
@@ -260,7 +285,7 @@ class FlagChangeMessage(MessageGenerator):
         if text_style is None:
             return []
         text, style = text_style
-        return [[int(timestamp), self.CATEGORY, text, style]]
+        return [RaceMessage(int(timestamp), self.CATEGORY, text, style, kind=MessageKind.FLAG)]
 
 
 class CarPitMessage(PerCarMessageGenerator):
@@ -276,22 +301,23 @@ class CarPitMessage(PerCarMessageGenerator):
         old, new = old_car.state, new_car.state
         if old == new:
             return None
+        pit_lane, car_state = MessageKind.PIT_LANE, MessageKind.CAR_STATE
         if (new == "OUT" and old != "RUN") or (old == "PIT" and new == "RUN"):
-            text, style = "has left the pits", "out"
+            text, style, kind = "has left the pits", "out", pit_lane
         elif new == "PIT":
-            text, style = "has entered the pits", "pit"
+            text, style, kind = "has entered the pits", "pit", pit_lane
         elif new == "FUEL":
-            text, style = "has entered the fuelling area", "pit"
+            text, style, kind = "has entered the fuelling area", "pit", pit_lane
         elif new == "RET":
-            text, style = "has retired", ""
+            text, style, kind = "has retired", "", car_state
         elif new == "STOP":
-            text, style = "is running slowly or stopped", ""
+            text, style, kind = "is running slowly or stopped", "", car_state
         elif old == "STOP" and new == "RUN":
-            text, style = "has resumed", ""
+            text, style, kind = "has resumed", "", car_state
         else:
             return None
-        return [timestamp, new_car.category(self.CATEGORY),
-                f"{new_car.display} {text}", style, new_car.num]
+        return RaceMessage(timestamp, new_car.category(self.CATEGORY),
+                           f"{new_car.display} {text}", style, new_car.num, kind)
 
 
 class DriverChangeMessage(PerCarMessageGenerator):
@@ -312,8 +338,9 @@ class DriverChangeMessage(PerCarMessageGenerator):
             change = f"to {new}"
         else:
             change = f"from {old} to nobody"
-        return [timestamp, new_car.category(self.CATEGORY),
-                f"#{new_car.num} Driver change ({change})", None, new_car.num]
+        return RaceMessage(timestamp, new_car.category(self.CATEGORY),
+                           f"#{new_car.num} Driver change ({change})", None, new_car.num,
+                           MessageKind.DRIVER_CHANGE)
 
 
 class FastLapMessage(PerCarMessageGenerator):
@@ -342,9 +369,9 @@ class FastLapMessage(PerCarMessageGenerator):
             text, style = "set a new personal best", "pb"
         else:
             return None
-        return [timestamp, new_car.category(self.CATEGORY),
-                f"{new_car.display} {text}: {format_lap_time(new_time)}",
-                style, new_car.num]
+        return RaceMessage(timestamp, new_car.category(self.CATEGORY),
+                           f"{new_car.display} {text}: {format_lap_time(new_time)}",
+                           style, new_car.num, MessageKind.FAST_LAP)
 
 
 TextSource = Union[deque, list, Callable[[], Any]]
@@ -409,11 +436,8 @@ class RaceControlMessage(MessageGenerator):
             text = _text(text)
             if not text:
                 continue
-            message = [int(timestamp), self.CATEGORY, text.upper(), self.STYLE]
-            number = self.car_number(text)
-            if number is not None:
-                message.append(number)
-            messages.append(message)
+            messages.append(RaceMessage(int(timestamp), self.CATEGORY, text.upper(), self.STYLE,
+                                        self.car_number(text), MessageKind.RACE_CONTROL))
         return messages
 
 
