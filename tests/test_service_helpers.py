@@ -105,11 +105,58 @@ def test_fetcher_backs_off_exponentially_and_recovers():
     for _ in range(4):
         delays.append(clock.getDelayedCalls()[0].getTime() - clock.seconds())
         clock.advance(delays[-1])
-    assert delays == [5, 10, 20, 40]
+    assert delays == [5, 1, 2, 4]  # the poll interval, then 1, 2, 4 s while failing (plugin API)
     assert got == ["a", "b"] and fetcher.failures == 0
     assert clock.getDelayedCalls()[0].getTime() - clock.seconds() == 5
     fetcher.stop()
     assert clock.getDelayedCalls() == []
+
+
+def test_fetcher_waits_exactly_1_2_4_s_while_the_source_fails_up_to_the_cap():
+    clock = Clock()
+    fetcher = Fetcher("u", print, 30, reactor=clock, fetch=ScriptedFetch(*[ConnectionError("down")] * 12),
+                      max_backoff=300)
+    fetcher.start()
+    delays = []
+    for _ in range(11):
+        delays.append(clock.getDelayedCalls()[0].getTime() - clock.seconds())
+        clock.advance(delays[-1])
+    assert delays == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
+    assert fetcher.failures == 12
+
+
+def test_one_backoff_policy_for_every_retrier():
+    from twisted.internet.protocol import ReconnectingClientFactory
+
+    from livetiming import backoff
+    from livetiming.cli import host
+    from livetiming.orchestration import supervisor
+    from livetiming.service import router
+    from livetiming.service.upstream import ReconnectingWebSocketClientFactory
+
+    assert router.RETRY == {"max_retries": -1, "initial_retry_delay": 1.0, "max_retry_delay": 30.0,
+                            "retry_delay_growth": 1.5, "retry_delay_jitter": 0.1}
+    assert host.RETRY == backoff.autobahn_retry(backoff.COMPONENT_HOST)
+    assert host.RETRY["initial_retry_delay"] == 0.25 and host.RETRY["max_retry_delay"] == 2.0
+    factory = ReconnectingWebSocketClientFactory("ws://upstream.invalid/feed")
+    assert (factory.initialDelay, factory.maxDelay) == (1, 30)
+    assert (factory.factor, factory.jitter) == (ReconnectingClientFactory.factor, ReconnectingClientFactory.jitter)
+    restart = supervisor.restart_delays()
+    assert [restart(n) for n in range(7)] == [0.5, 1, 2, 4, 8, 10, 10]
+    assert [backoff.ROUTER_SETUP.delay(n) for n in range(8)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
+    assert [backoff.FETCHER.delay(n) for n in (0, 1, 2, 5000)] == [1, 2, 4, 300]
+
+
+def test_jittered_delays_stay_between_zero_and_the_cap():
+    import random
+
+    from livetiming.backoff import BackoffPolicy
+
+    policy = BackoffPolicy("t", initial=1, factor=2, max=10, jitter=0.5)
+    delays = policy.delays(random.Random(7))
+    values = [delays(n) for n in range(50)]
+    assert all(0 <= value <= 10 for value in values) and len(set(values)) > 1
+    assert policy.delay(3) == 8
 
 
 def test_fetcher_backoff_is_capped():
@@ -178,7 +225,7 @@ def test_real_http_fetch_and_http_errors(http_server):
         def done(data):
             results.append(data)
             bad.start()
-        bad = JSONFetcher("{http_server}/missing", results.append, 0.05)
+        bad = JSONFetcher("{http_server}/missing", results.append, 0.05, max_backoff=0.1)
         good = JSONFetcher("{http_server}/ok", done, 60)
         def finish():
             print(json.dumps({{"results": results, "failures": bad.failures}}))
@@ -276,3 +323,37 @@ def test_send_backlog_counts_only_what_is_written_while_the_transport_is_full():
     backlog.wrote(90)
     backlog.forgive()
     assert backlog.waiting == 0 and backlog.paused
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b'{"id": 9007199254740993, "t": 1.5}', {"id": 9007199254740993, "t": 1.5}),
+    # beyond 64 bits orjson reads an integer as a float (simplejson kept it exact)
+    (b'{"big": 123456789012345678901234567890}', {"big": 1.2345678901234568e29}),
+    (b'\xef\xbb\xbf{"a": 1}', {"a": 1}),
+    (b'{"text": "NaN and Infinity are words"}', {"text": "NaN and Infinity are words"}),
+    (b'{"a": NaN}', None),
+    (b'[1, [-Infinity]]', None),
+    (b"[" * 100 + b"]" * 100, None),  # deeper than untrusted.Limits.json_depth
+])
+def test_json_fetcher_reads_what_simplejson_read_did(body, expected):
+    """One JSON library policy: upstream bodies are untrusted (untrusted.loads,
+    orjson) but read as simplejson read them, bar integers beyond 64 bits."""
+    clock, got = Clock(), []
+    fetcher = JSONFetcher("u", got.append, 1, reactor=clock, fetch=ScriptedFetch(body))
+    fetcher.start()
+    assert got == ([] if expected is None else [expected])
+    assert fetcher.failures == (1 if expected is None else 0)
+
+
+def test_standalone_frames_write_decimals_as_numbers():
+    import json
+    from decimal import Decimal
+
+    from livetiming.protocol import Message, MessageClass
+    from livetiming.service.standalone import encode_frame
+
+    message = Message(MessageClass.SERVICE_DATA, {"time": Decimal("100.125"), "name": "é"}, date=1)
+    frame = encode_frame("topic", message)
+    assert json.loads(frame) == ["topic", {"msgClass": int(MessageClass.SERVICE_DATA), "date": 1,
+                                           "payload": {"time": 100.125, "name": "é"}}]
+    assert b'"\\u00e9"' in frame  # ASCII, as simplejson wrote it

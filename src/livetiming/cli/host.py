@@ -17,6 +17,7 @@ from autobahn.twisted.component import Component
 from twisted.internet.defer import inlineCallbacks
 
 from .. import config
+from ..backoff import COMPONENT_HOST, autobahn_retry
 from ..observability import start_logging
 from ..orchestration.authorizer import AuthorizerSession
 from ..orchestration.catalogue_session import CatalogueSession
@@ -33,9 +34,9 @@ HOSTED = {
     "dvr": (DVRSession, COMPONENTS_SOCKET),
     "catalogue": (CatalogueSession, COMPONENTS_SOCKET),
 }
-RETRY = {"max_retries": -1, "initial_retry_delay": 0.25, "max_retry_delay": 2.0,
-         "retry_delay_growth": 1.5, "retry_delay_jitter": 0.1}
-"""The socket is local: come back quickly after a router restart."""
+RETRY = autobahn_retry(COMPONENT_HOST)
+"""The socket is local: come back quickly after a router restart
+(`livetiming.backoff.COMPONENT_HOST`)."""
 
 
 def announcing(session_class: type, ready_fd: Optional[int]) -> type:

@@ -9,19 +9,19 @@ as an argument); `cli/router.py` is the shell that spawns and reaps."""
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from twisted.application.internet import backoffPolicy
+from ..backoff import SUPERVISOR
 
-INITIAL_DELAY = 0.5
-MAX_DELAY = 10.0
-FACTOR = 2.0
+INITIAL_DELAY = SUPERVISOR.initial
+MAX_DELAY = SUPERVISOR.max
+FACTOR = SUPERVISOR.factor
 STABLE_AFTER = 30.0
 """A child that ran this long before dying starts its back-off over."""
 
 
 def restart_delays() -> Callable[[int], float]:
-    """Seconds to wait before restart attempt N (0-based): Twisted's back-off
-    policy without jitter, so that reports and tests are exact."""
-    return backoffPolicy(initialDelay=INITIAL_DELAY, maxDelay=MAX_DELAY, factor=FACTOR, jitter=lambda: 0.0)
+    """Seconds to wait before restart attempt N (0-based):
+    `livetiming.backoff.SUPERVISOR` (no jitter, so that reports and tests are exact)."""
+    return SUPERVISOR.delays()
 
 
 @dataclass

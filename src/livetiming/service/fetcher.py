@@ -1,12 +1,16 @@
 """Polling an upstream URL every N seconds, backing off exponentially while it
-fails, so a flaky timing provider is neither hammered nor given up on."""
+fails (1, 2, 4, … s: `livetiming.backoff.FETCHER`), so a flaky timing provider
+is neither hammered nor given up on."""
+import math
 from typing import Callable, Optional, Union
 
-import simplejson
 from twisted.internet import defer
 from twisted.logger import Logger
 
-MAX_BACKOFF = 300.0
+from .. import untrusted
+from ..backoff import FETCHER
+
+MAX_BACKOFF = FETCHER.max
 """Never wait longer than this between attempts while failing."""
 
 
@@ -82,6 +86,7 @@ class Fetcher:
         self.interval = interval
         self.reactor = reactor
         self.max_backoff = max_backoff
+        self._backoff = FETCHER.capped(max_backoff)
         self.failures = 0
         self._fetch = fetch or (lambda url: http_get(url, self.reactor, timeout=timeout))
         self._call = None
@@ -100,10 +105,11 @@ class Fetcher:
             self._call.cancel()
 
     def next_delay(self) -> float:
-        """interval while healthy; interval × 2^failures (capped) while failing."""
+        """`interval` while healthy; 1, 2, 4, … s (at most `max_backoff`)
+        after the 1st, 2nd, 3rd, … failure in a row (the plugin API)."""
         if self.failures == 0:
             return self.interval
-        return min(self.interval * (2 ** min(self.failures, 32)), max(self.max_backoff, self.interval))
+        return self._backoff.delay(self.failures - 1)
 
     def decode(self, body: bytes):
         return body.decode("utf-8", errors="replace")
@@ -139,13 +145,42 @@ class Fetcher:
 
 
 class JSONFetcher(Fetcher):
-    """Delivers the decoded JSON document."""
+    """Delivers the decoded JSON document. The body comes from outside, so it
+    is read with `untrusted.loads` (orjson; bounded size and depth). As with
+    simplejson before: a leading UTF-8 BOM is skipped and NaN and ±Infinity
+    are not JSON (a failed fetch); but integers beyond 64 bits are read as
+    floats (orjson)."""
+
+    limits: Optional[untrusted.Limits] = None
+    """`untrusted.Limits.from_environment()` unless set."""
 
     def decode(self, body: bytes):
+        if self.limits is None:
+            self.limits = untrusted.Limits.from_environment()
+        if body.startswith(b"\xef\xbb\xbf"):
+            body = body[3:]
         try:
-            return simplejson.loads(body)
+            value = untrusted.loads(body, f"{self.url!r:.80}", self.limits)
         except ValueError as error:
             raise FetchError(f"{self.url!r:.80} did not return JSON: {error}") from None
+        if (b"NaN" in body or b"Infinity" in body) and _has_non_finite(value):
+            raise FetchError(f"{self.url!r:.80} did not return JSON: NaN or Infinity")
+        return value
+
+
+def _has_non_finite(value) -> bool:
+    """Whether a decoded JSON value holds NaN or ±Infinity (no recursion)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 class MultiLineFetcher(Fetcher):

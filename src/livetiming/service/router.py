@@ -15,14 +15,14 @@ from autobahn.websocket.util import parse_url
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
+from ..backoff import ROUTER, ROUTER_SETUP, autobahn_retry
 from ..protocol import RPC, Channel, MalformedMessageError, Message, MessageClass, Realm
 
-RETRY = {"max_retries": -1, "initial_retry_delay": 1.0, "max_retry_delay": 30.0,
-         "retry_delay_growth": 1.5, "retry_delay_jitter": 0.1}
+RETRY = autobahn_retry(ROUTER)
+"""Reconnecting to the router: `livetiming.backoff.ROUTER` in autobahn's terms."""
 
-
-SETUP_RETRY_INITIAL = 0.5
-SETUP_RETRY_MAX = 30.0
+SETUP_RETRY_INITIAL = ROUTER_SETUP.initial
+SETUP_RETRY_MAX = ROUTER_SETUP.max
 
 
 SERIALIZERS = [name for name in ("cbor", "json") if name in SERID_TO_SER]
@@ -113,7 +113,7 @@ class RouterPublisher:
             yield self._announce(session, details)
         except Exception as error:
             self.session = None
-            delay = min(SETUP_RETRY_MAX, SETUP_RETRY_INITIAL * 2 ** attempt)
+            delay = ROUTER_SETUP.delay(attempt)
             reason = error.error_message() if isinstance(error, ApplicationError) else str(error)
             self.log.error("Could not set up the service on the router ({error}); trying again in {delay}s",
                            error=reason, delay=delay)

@@ -4,6 +4,7 @@ from autobahn.twisted.websocket import WebSocketClientFactory, connectWS
 from twisted.internet.protocol import ReconnectingClientFactory
 from twisted.logger import Logger
 
+from ..backoff import UPSTREAM_WEBSOCKET, apply_to_factory
 from ..version import VERSION
 
 USER_AGENT = f"livetiming-core/{VERSION}"
@@ -13,11 +14,10 @@ providers refuse clients that do not name themselves."""
 
 class ReconnectingWebSocketClientFactory(ReconnectingClientFactory, WebSocketClientFactory):
     """Use with an autobahn `WebSocketClientProtocol` subclass as `protocol`.
-    The back-off resets once a connection opens (see `connected`)."""
+    The back-off (`livetiming.backoff.UPSTREAM_WEBSOCKET`: initialDelay,
+    maxDelay, factor, jitter) resets once a connection opens."""
 
     log = Logger()
-    maxDelay = 30
-    initialDelay = 1
 
     def __init__(self, url: str, *args, **kwargs):
         if kwargs.get("useragent") is None:
@@ -35,6 +35,9 @@ class ReconnectingWebSocketClientFactory(ReconnectingClientFactory, WebSocketCli
     def clientConnectionLost(self, connector, reason):
         self.log.warn("Upstream {url} connection lost: {reason}", url=self.url, reason=reason.getErrorMessage())
         ReconnectingClientFactory.clientConnectionLost(self, connector, reason)
+
+
+apply_to_factory(UPSTREAM_WEBSOCKET, ReconnectingWebSocketClientFactory)
 
 
 def connect(factory: ReconnectingWebSocketClientFactory):
