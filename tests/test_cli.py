@@ -137,3 +137,20 @@ def test_a_bad_standalone_buffer_limit_is_a_usage_error(service_env, value, text
 def test_a_log_file_that_cannot_be_written_exits_2(service_env, tmp_path):
     (tmp_path / "logs" / "demo.log").mkdir(parents=True)
     assert_usage_error(run("demo"), "cannot write the log file in LIVETIMING_LOG_DIR: Is a directory")
+
+
+def test_H_is_hidden_for_the_service_and_human_for_the_plugin_list(service_env, capsys):
+    """The two commands share no options: `livetiming-service -H` hides the
+    service, `livetiming-plugins -H` (also `-u`, `--human`) is for people."""
+    from livetiming.cli.plugins import main as plugins_main
+    from livetiming.service.options import default_args
+
+    assert default_args("demo", ["-H"]).hidden and not default_args("demo").hidden
+    assert "-H, --hidden" in run("demo", "--help").stdout
+    outputs = []
+    for option in ("-H", "-u", "--human"):
+        assert plugins_main([option]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2] and outputs[0].startswith("demo ")
+    assert plugins_main([]) == 0
+    assert capsys.readouterr().out.lstrip().startswith("[")
