@@ -508,3 +508,31 @@ def test_twenty_minute_race_gets_its_flag_periods():
         if not flags or flags[-1] != flag:
             flags.append(flag)
     assert flags == ["none", "green", "yellow", "green", "fcy", "green", "sc", "green", "chequered"]
+
+
+def test_the_demo_service_logs_each_race_message_once_using_public_attributes_only(service_env):
+    """The demo shows its messages as they happen from the published state
+    (`self.state`), not by overriding the service's internal update steps."""
+    from twisted.internet.task import Clock
+    from twisted.logger import Logger
+
+    from livetiming.service.base import BaseService
+    from livetiming.service.options import default_args
+    from livetiming.service.plugins.demo import Service
+
+    overridden = {name for name in vars(Service) if name.startswith("_") and not name.startswith("__")}
+    assert not overridden & set(vars(BaseService)), "the demo overrides BaseService internals"
+
+    clock, logged = Clock(), []
+    args = default_args("demo", ["--no-write-state", "-N", "--disable-analysis"],
+                        cars=20, seed=71, speed=120.0, hours=1.0, grid=0.0)
+    service = Service(args, [], reactor=clock)
+    service.log = Logger(namespace="demo", observer=logged.append)
+    for _ in range(120):
+        service._updateAndPublishRaceState()
+        clock.advance(1)
+    service._updateAndPublishRaceState()  # shows the last update's messages
+    shown = [(event["category"], event["text"]) for event in logged if "category" in event]
+    published = [(message[1], message[2]) for message in reversed(service.state["messages"])]
+    assert len(shown) > len(published) > 5  # more were made than the state keeps (MAX_MESSAGES)
+    assert shown[-len(published):] == published  # in order, each once

@@ -54,6 +54,8 @@ class Service(BaseService):
         self._sim_origin = self.simulation.now
         self._race_control = deque()
         self._updates = 0
+        messages = self.state.get("messages") or []
+        self._last_shown = messages[0] if messages else None  # a resumed race's old messages are not news
 
     def getName(self) -> str:
         return self.simulation.name
@@ -74,6 +76,7 @@ class Service(BaseService):
         return [RaceControlMessage(self._race_control)]
 
     def getRaceState(self) -> dict:
+        self._show_new_messages()
         elapsed = self.reactor.seconds() - self._real_origin
         self.simulation.advance(self._sim_origin + elapsed * self.args.speed)
         self._race_control.extend(self.simulation.pop_race_control())
@@ -83,10 +86,20 @@ class Service(BaseService):
             self.log.info("{summary}", summary=summarise(state))
         return state
 
-    def _after_update(self, update) -> None:
-        """Show the race's messages as they happen: the demo is meant to look live."""
-        super()._after_update(update)
-        for message in reversed(update.new_messages):
+    def _show_new_messages(self) -> None:
+        """Log the race's messages as they happen (the demo is meant to look
+        live): those the last published state (`self.state`, newest first)
+        holds beyond the ones already shown, so one poll after they were made.
+        Public attributes only: no reaching into the service's update cycle."""
+        messages = self.state.get("messages") or []
+        new = []
+        for message in messages:
+            if message == self._last_shown:
+                break
+            new.append(message)
+        if messages:
+            self._last_shown = messages[0]
+        for message in reversed(new):
             self.log.info("{category}: {text}", category=message[1], text=message[2])
 
 
