@@ -13,7 +13,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 from livetiming.protocol import FlagStatus, Stat
 from livetiming.protocol.rows import PAIR as _PAIR
-from livetiming.protocol.rows import cell, column_index, text
+from livetiming.protocol.rows import cell, cell_value, column_index, text
 
 __all__ = ["Columns", "cell", "text", "parse_lap_time", "parse_laps", "flag_value"]
 
@@ -69,8 +69,7 @@ def parse_lap_time(value: Any) -> Optional[float]:
     """A lap time in seconds, or None when there is none: numbers are kept as
     they are (ints too, see quirk 7), strings may be "101.3", "1:41.300" or
     "1:01:41.3"; empty, zero, negative or unparseable values are no time."""
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else None
+    value = cell_value(value)  # a whole `[value, flag]` cell reads as its value
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
