@@ -1,4 +1,5 @@
 import pytest
+from twisted.logger import globalLogPublisher
 
 from processes import Process
 
@@ -47,3 +48,12 @@ def module_processes():
     yield start
     for process in reversed(started):
         process.stop()
+
+
+@pytest.fixture
+def log_events():
+    """Every Twisted log event emitted during the test."""
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    yield events
+    globalLogPublisher.removeObserver(events.append)

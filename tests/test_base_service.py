@@ -3,7 +3,7 @@ import json
 
 import pytest
 from twisted.internet.task import Clock
-from twisted.logger import LogLevel, globalLogPublisher
+from twisted.logger import LogLevel
 
 from livetiming.protocol import Channel, MessageClass, Stat
 from livetiming.protocol.lzstring import decompress_from_utf16
@@ -52,14 +52,6 @@ class Plugin(BaseService):
         if self.fail_with:
             raise self.fail_with
         return {"cars": [list(r) for r in self.rows], "session": {"flagState": "green"}}
-
-
-@pytest.fixture
-def log_events():
-    events = []
-    globalLogPublisher.addObserver(events.append)
-    yield events
-    globalLogPublisher.removeObserver(events.append)
 
 
 @pytest.fixture

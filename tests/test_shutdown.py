@@ -2,11 +2,10 @@
 simulated clock (the real signals are exercised in test_service_recording.py)."""
 import signal
 
-import pytest
 from twisted.internet import defer
 from twisted.internet.error import ReactorNotRunning
 from twisted.internet.task import Clock
-from twisted.logger import LogLevel, globalLogPublisher
+from twisted.logger import LogLevel
 
 from livetiming.service.shutdown import SignalShutdown, bounded
 
@@ -35,14 +34,6 @@ class FakeReactor:
         for trigger_phase, trigger_event, function in self.triggers:
             if (trigger_phase, trigger_event) == (phase, event):
                 function()
-
-
-@pytest.fixture
-def log_events():
-    events = []
-    globalLogPublisher.addObserver(events.append)
-    yield events
-    globalLogPublisher.removeObserver(events.append)
 
 
 def installed(reactor):
