@@ -17,12 +17,12 @@ from twisted.python.threadpool import ThreadPool
 
 from ..analysis import Analyser, AnalysisStateError
 from ..analysis import persistence as analysis_files
-from ..protocol import Channel, Message, MessageClass
+from ..protocol import AnalysisKey, Channel, Message, MessageClass
 from .throttle import describe_error
 
 MIN_KEY_INTERVAL = 10.0
 SAVE_INTERVAL = 60.0
-UNRETAINED = ("lap/", "stint/")
+UNRETAINED = tuple(AnalysisKey.for_car(kind, "") for kind in (AnalysisKey.LAP, AnalysisKey.STINT))
 
 
 def is_retained(key: str) -> bool:

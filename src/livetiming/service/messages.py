@@ -18,10 +18,12 @@ per update for all the per-car generators of one set (`share_pairing`), the
 cache belonging to that set: there is no module-level state here.
 """
 import inspect
-import logging
 import re
 from collections import deque
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from livetiming.protocol import FlagStatus, Stat
 from livetiming.protocol.race_message import MessageKind, RaceMessage
@@ -37,7 +39,7 @@ __all__ = [
     "MessageKind",
 ]
 
-log = logging.getLogger(__name__)
+log = Logger(namespace=__name__)
 
 Message = list  # [unix_seconds:int, category:str, text:str, style:str|None, car_number:str?]
 
@@ -516,8 +518,8 @@ def _report(generator: MessageGenerator, error: Exception,
             on_error(generator, error)
             return
         except Exception:  # noqa: BLE001
-            log.exception("Error handler failed for message generator %r", generator)
-    log.error("Message generator %r failed", generator, exc_info=error)
+            log.failure("Error handler failed for message generator {generator!r}", generator=generator)
+    log.failure("Message generator {generator!r} failed", Failure(error), generator=generator)
 
 
 def highlight_from(messages: Iterable[Message]) -> List[str]:
