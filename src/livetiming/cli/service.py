@@ -33,6 +33,8 @@ def parse(argv: List[str]):
         args, extra = parser.parse_args(argv), []
     else:
         args, extra = parser.parse_known_args(argv)
+    if args.updates is not None and not args.check:
+        parser.error("--updates is an option of --check")
     if args.uuid and args.initial_state:
         parser.error("--uuid and -s/--initial-state both set the uuid; give one")
     if args.initial_state and not UUID_PATTERN.match(Path(args.initial_state).stem):
@@ -56,6 +58,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         check_implemented(service_class)
     except PluginHookError as error:
         return fail(PROG, f"plugin '{args.plugin}': {error}")
+    if args.check:
+        from .check import check
+        return check(service_class, args, extra)
 
     # Everything the environment can get wrong is checked before the plugin
     # is built (it may start fetching) and before -r creates any file.

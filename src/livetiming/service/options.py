@@ -14,6 +14,19 @@ def _uuid(value: str) -> str:
     return value
 
 
+CHECK_UPDATES = 5
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def build_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="livetiming-service",
@@ -36,6 +49,12 @@ def build_parser(add_help: bool = True) -> argparse.ArgumentParser:
                         help="serve over a local WebSocket even if LIVETIMING_ROUTER is set")
     parser.add_argument("--no-write-state", action="store_true", help="do not write state files")
     parser.add_argument("--uuid", type=_uuid, help="service uuid (default: a fresh one)")
+    parser.add_argument("--check", action="store_true",
+                        help="check the plugin without any network: run it for --updates updates on a simulated "
+                             "clock, validate every state against its manifest, print the timing table; "
+                             "exit 0 when valid, 1 when problems were found")
+    parser.add_argument("--updates", type=_positive_int, metavar="N",
+                        help=f"with --check: how many updates to run (default {CHECK_UPDATES})")
     return parser
 
 
