@@ -219,3 +219,28 @@ def test_thirdparty_plugin_in_router_mode(venv, feed, processes, tmp_path):
     assert [m[2] for m in state["messages"][:2]] == ["#7 changed tyres to M", "CAR 7 WARNED"]
     service.signal(signal.SIGTERM)
     assert service.wait() == 0
+
+
+def test_example_plugin_in_router_mode(venv, feed, processes, tmp_path):
+    """Through a real router: the unmodified example plugin joins, is listed
+    by the directory with its manifest, and answers requestState; the public
+    gets its retained state through the real JavaScript client."""
+    _, url = start_router(processes, tmp_path)
+    feed.content["/timing.json"] = example_feed("Practice", "RUN")
+    service = processes(venv.module("livetiming.cli.service", "example", "-v"),
+                        env={**router_env(tmp_path), "LIVETIMING_ROUTER": url,
+                             "EXAMPLE_PLUGIN_URL": feed.url + "/timing.json"})
+    uuid = service.wait_for(r"Joined the router as \S+; announcing service (\w+)", timeout=60).group(1)
+    out = js_client(url, [
+        {"op": "until", "procedure": "livetiming.directory.listServices", "contains": uuid},
+        {"op": "until", "procedure": f"livetiming.service.requestState.{uuid}", "contains": '"Alice"'},
+        {"op": "retained", "topic": f"livetiming.service.{uuid}"},
+    ])
+    listing, state, retained = out["results"]
+    assert "error" not in listing and "error" not in state, out
+    manifest = next(m for m in listing["result"] if m["uuid"] == uuid)
+    assert manifest["serviceClass"] == "example" and manifest["livetimingVersion"]["plugin"] == "1.2.3"
+    assert state["result"]["cars"][0] == ["7", "RUN", "Alice", 12, [101.5, ""]]
+    assert retained["state"]["cars"] == state["result"]["cars"]
+    service.signal(signal.SIGTERM)
+    assert service.wait() == 0
