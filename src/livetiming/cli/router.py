@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from twisted.internet import protocol, task
-from twisted.internet.defer import Deferred
 from twisted.internet.error import ProcessExitedAlready
 
 from .. import config
@@ -233,7 +232,6 @@ class Child(protocol.ProcessProtocol):
     def __init__(self, supervisor: "RouterSupervisor", record: ChildRecord):
         self.supervisor = supervisor
         self.record = record
-        self.ended = Deferred()
 
     def childDataReceived(self, fd: int, data: bytes) -> None:
         if fd == 3 and b"ready" in data:
@@ -241,7 +239,6 @@ class Child(protocol.ProcessProtocol):
 
     def processEnded(self, reason) -> None:
         self.supervisor.child_ended(self, reason.value)
-        self.ended.callback(None)
 
 
 class RouterSupervisor:
@@ -368,10 +365,17 @@ class RouterSupervisor:
             except OSError:
                 pass
 
+    def _see_log(self) -> str:
+        return f"; see {self.log_path}" if self.log_path else ""
+
+    def _stop_probe(self) -> None:
+        if self._probe is not None and self._probe.running:
+            self._probe.stop()
+
     def _not_ready(self) -> None:
         missing = [name for name in [CROSSBAR, *self.hosts] if not (name in self.records and self.records[name].ready)]
-        where = f"; see {self.log_path}" if self.log_path else ""
-        self._report(f"error: not ready after {READY_TIMEOUT:.0f} s: {', '.join(missing)}{where}", error=True)
+        self._report(f"error: not ready after {READY_TIMEOUT:.0f} s: {', '.join(missing)}{self._see_log()}",
+                     error=True)
         self.exit_code = FAILURE
         self.stop()
 
@@ -383,16 +387,13 @@ class RouterSupervisor:
             if not self.children:
                 self.reactor.stop()
             return
-        if name == CROSSBAR and not self.announced:
-            if self._probe is not None and self._probe.running:
-                self._probe.stop()
-            where = f"; see {self.log_path}" if self.log_path else ""
-            self._report(f"error: Crossbar did not start ({describe_exit(status)}){where}", error=True)
-            self.exit_code = FAILURE
-            self.stop()
-            return
-        if name == CROSSBAR and self._probe is not None and self._probe.running:
-            self._probe.stop()
+        if name == CROSSBAR:
+            self._stop_probe()
+            if not self.announced:
+                self._report(f"error: Crossbar did not start ({describe_exit(status)}){self._see_log()}", error=True)
+                self.exit_code = FAILURE
+                self.stop()
+                return
         delay = child.record.exited(self.reactor.seconds())
         self._report(f"{name} stopped unexpectedly ({describe_exit(status)}); restarting it in {delay:g} s",
                      error=True)
@@ -406,13 +407,13 @@ class RouterSupervisor:
     # --- stopping ----------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop every child (the demo and components first, Crossbar last is
-        not needed: each just loses its connection), then the reactor."""
+        """SIGTERM every child at once (no order is needed: a component that
+        loses Crossbar just stops too), then stop the reactor when the last
+        has ended; leftovers are killed after STOP_TIMEOUT."""
         if self.stopping:
             return
         self.stopping = True
-        if self._probe is not None and self._probe.running:
-            self._probe.stop()
+        self._stop_probe()
         if not self.children:
             self.reactor.stop()
             return

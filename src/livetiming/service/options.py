@@ -2,15 +2,17 @@
 `livetiming-service`). Plugins add their own: either a classmethod
 `add_arguments(parser)` on their Service class, or by parsing `extra_args`."""
 import argparse
-import re
 from typing import List, Optional
 
-UUID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+from ..orchestration.identity import SERVICE_UUID
+
+UUID_PATTERN = SERVICE_UUID
+"""The one rule for a live service's uuid (the router refuses any other at login)."""
 
 
 def _uuid(value: str) -> str:
     if not UUID_PATTERN.match(value):
-        raise argparse.ArgumentTypeError(f"invalid uuid {value!r}: use letters, digits, '-' and '_' only")
+        raise argparse.ArgumentTypeError(f"invalid uuid {value!r}: use 1-64 letters, digits, '-' and '_'")
     return value
 
 
