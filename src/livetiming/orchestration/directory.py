@@ -69,7 +69,7 @@ class ServiceDirectory:
         if message.msg_class == MessageClass.SERVICE_REGISTRATION:
             manifest = validate_manifest(message.payload)
             _check_owner(manifest["uuid"], sender, "registration")
-            return self.register(manifest)
+            return self._store(manifest)
         if message.msg_class == MessageClass.SERVICE_DEREGISTRATION:
             payload = message.payload
             uuid = payload.get("uuid") if isinstance(payload, dict) else payload
@@ -80,7 +80,10 @@ class ServiceDirectory:
         return False
 
     def register(self, manifest) -> bool:
-        manifest = validate_manifest(manifest)
+        return self._store(validate_manifest(manifest))
+
+    def _store(self, manifest: dict) -> bool:
+        """Keep a validated manifest; True when the listing changed."""
         if self._services.get(manifest["uuid"]) == manifest:
             return False
         self._services[manifest["uuid"]] = manifest
