@@ -18,6 +18,14 @@ Roles:
 * `authorizer`: may only register the authorizer procedure.
 * `admin` (only through LIVETIMING_AUTH_FILE): everything, Crossbar's meta
   procedures included — for operators.
+* `relays` (relays reporting to the master, with WAMP-CRA under a key from
+  LIVETIMING_RELAY_KEY_FILE, see `relay_keys`): may only call the report
+  procedure. A relay's data flows through an anonymous session.
+
+On a relay's own router (`relay_realm_roles`) there are two roles: the public
+(`anonymous`, the same rules as on the master) and `relay`, the relay
+component, joined over the relay node's private socket, which re-publishes
+and answers the client procedures and may count the relay's sessions.
 
 Crossbar caches an authorization by (realm, role, URI, action), not by
 session, so a decision that depends on the session's uuid must never be
@@ -33,23 +41,37 @@ SERVICES = "services"
 COMPONENTS = "components"
 AUTHORIZER = "authorizer"
 ADMIN = "admin"
+RELAYS = "relays"
+RELAY = "relay"
 CREDENTIAL_ROLES = (SERVICES, COMPONENTS, ADMIN)
 """Roles a WAMP-CRA principal may have (the others come from a transport)."""
 
 AUTHORIZE = "livetiming.authorize"
 """The dynamic authorizer procedure; the router itself is its only caller."""
 PUBLIC_PREFIX = "livetiming."
+RELAY_LIST = "livetiming.relays.list"
+"""The master's relays and their client counts (the WAMP twin of `GET /relays`)."""
+RELAY_REPORT = "livetiming.relays.report"
+"""A relay's report of its public URL and client count (role `relays` only)."""
+SESSION_COUNT = "wamp.session.count"
+"""Crossbar's meta procedure a relay counts its clients with."""
 
 CLIENT_PROCEDURES: Tuple[Tuple[str, str], ...] = (
     (RPC.REQUEST_STATE.format(""), "prefix"),
     (RPC.REQUEST_ANALYSIS_DATA.format(""), "prefix"),
+    (RPC.LIVENESS_CHECK.format(""), "prefix"),
+    (RPC.REQUEST_ANALYSIS_MANIFEST.format(""), "prefix"),
+    (RPC.REQUEST_ANALYSIS_CAR_LIST.format(""), "prefix"),
     (RPC.DIRECTORY_LISTING, "exact"),
     (RPC.GET_RECORDINGS_PAGE, "exact"),
     (RPC.GET_RECORDINGS_NAMES, "exact"),
     (RPC.GET_RECORDINGS_MANIFEST, "exact"),
     (RPC.UPDATE_RECORDING_MANIFEST, "exact"),
+    (RELAY_LIST, "exact"),
 )
-"""(URI, match) of every procedure the public may call."""
+"""(URI, match) of every procedure the public may call: the read-only ones of
+every service, the directory's, the catalogue's and the relay list. Relays
+forward exactly these to their upstream."""
 
 SERVICE_PROCEDURES = (RPC.LIVENESS_CHECK, RPC.REQUEST_STATE, RPC.REQUEST_ANALYSIS_DATA,
                       RPC.REQUEST_ANALYSIS_MANIFEST, RPC.REQUEST_ANALYSIS_CAR_LIST)
@@ -120,12 +142,15 @@ def _permission(uri: str, match: str = "exact", call: bool = False, register: bo
     }
 
 
-def realm_roles() -> List[dict]:
-    """The realm's roles in Crossbar's config format."""
+def _public_permissions() -> List[dict]:
     public = [_permission(PUBLIC_PREFIX, "prefix", subscribe=True)]
-    public += [_permission(uri, match, call=True) for uri, match in CLIENT_PROCEDURES]
+    return public + [_permission(uri, match, call=True) for uri, match in CLIENT_PROCEDURES]
+
+
+def realm_roles() -> List[dict]:
+    """The master realm's roles in Crossbar's config format."""
     return [
-        {"name": ANONYMOUS, "permissions": public},
+        {"name": ANONYMOUS, "permissions": _public_permissions()},
         {"name": SERVICES, "authorizer": AUTHORIZE},
         {"name": COMPONENTS, "permissions": [
             _permission(PUBLIC_PREFIX, "prefix", call=True, register=True, publish=True, subscribe=True),
@@ -134,5 +159,17 @@ def realm_roles() -> List[dict]:
         {"name": AUTHORIZER, "permissions": [_permission(AUTHORIZE, register=True)]},
         {"name": ADMIN, "permissions": [
             _permission("", "prefix", call=True, register=True, publish=True, subscribe=True),
+        ]},
+        {"name": RELAYS, "permissions": [_permission(RELAY_REPORT, call=True)]},
+    ]
+
+
+def relay_realm_roles() -> List[dict]:
+    """A relay node's roles: the same public, and the relay component."""
+    return [
+        {"name": ANONYMOUS, "permissions": _public_permissions()},
+        {"name": RELAY, "permissions": [
+            _permission(PUBLIC_PREFIX, "prefix", call=True, register=True, publish=True, subscribe=True),
+            _permission(SESSION_COUNT, call=True),
         ]},
     ]
