@@ -88,5 +88,13 @@ COMPONENT_HOST = BackoffPolicy("component-host", initial=0.25, factor=1.5, max=2
 SUPERVISOR = BackoffPolicy("supervisor", initial=0.5, factor=2.0, max=10.0)
 """`livetiming-router` restarting a child that died (exact, so reports and tests are)."""
 
+RELAY_UPSTREAM = BackoffPolicy("relay-upstream", initial=0.5, factor=1.5, max=5.0, jitter=0.1)
+"""A relay reconnecting to its upstream: its clients wait on it, so it tries
+often (every few seconds at most) — relays are few, the master can take it."""
+
+RELAY_REPORT = BackoffPolicy("relay-report", initial=2.0, factor=2.0, max=60.0, jitter=0.1)
+"""A relay's reporting session (refused keys retry at most once a minute)."""
+
 POLICIES = {policy.name: policy for policy in
-            (FETCHER, ROUTER, ROUTER_SETUP, UPSTREAM_WEBSOCKET, COMPONENT_HOST, SUPERVISOR)}
+            (FETCHER, ROUTER, ROUTER_SETUP, UPSTREAM_WEBSOCKET, COMPONENT_HOST, SUPERVISOR, RELAY_UPSTREAM,
+             RELAY_REPORT)}
