@@ -1,0 +1,254 @@
+"""Test support for the web app in a real headless Chromium (the
+distribution's /usr/bin/chromium driven by Playwright from PyPI; nothing is
+downloaded). `browser_page(url)` opens a page and collects its console
+errors; `check_app(page, url, uuid, shots)` is the reusable walk through the
+three pages that the master test runs and a relay test can run too."""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WAIT_MS = 30_000
+"""Bound on any one wait for the page (ms)."""
+
+
+def require_chromium() -> None:
+    """Skip without Chromium on a developer's machine; in CI it must be there."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing in CI (.ci/run installs it with apt-get install -y chromium)")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where screenshots go: LIVETIMING_SCREENSHOTS when set, else the test's tmp dir."""
+    target = Path(os.environ.get("LIVETIMING_SCREENSHOTS") or tmp_path / "screenshots")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+class ConsoleLog:
+    """Console errors and page errors of one page. A 404 for `/relays` is the
+    app asking a relay (which has no relay list) and is expected."""
+
+    def __init__(self, page):
+        self.errors: List[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        location = (message.location or {}).get("url", "")
+        if "status of 404" in message.text and location.endswith("/relays"):
+            return
+        self.errors.append(f"console: {message.text} ({location})")
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(browser, width: int = 1280, height: int = 900):
+    """A page in a fresh context (its own localStorage) and its console log."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    return page, ConsoleLog(page)
+
+
+def demo_uuid(page) -> str:
+    """The demo's uuid as the services page lists it."""
+    card = page.locator(".card[data-uuid]").first
+    card.wait_for()
+    return card.get_attribute("data-uuid")
+
+
+def table_date(page) -> int:
+    """The wrapper date of the state the timing table shows."""
+    return int(page.locator("#timing-table").get_attribute("data-date") or 0)
+
+
+def wait_new_table(page, after: int) -> int:
+    page.wait_for_function(f"Number(document.querySelector('#timing-table')?.dataset.date || 0) > {after}")
+    return table_date(page)
+
+
+def check_app(browser, base_url: str, shots: Path, expect_service: Optional[str] = None,
+              label: str = "master") -> str:
+    """The walk every served copy of the app must pass: the services page
+    lists the demo; the timing page has one row per car with the manifest's
+    columns, a flag band, messages, and redraws after the next publish; the
+    analysis page shows stints for every car; no console errors. Returns
+    the demo's uuid."""
+    page, console = new_page(browser)
+    page.goto(base_url)
+    page.locator(".card h2").first.wait_for()
+    uuid = expect_service or demo_uuid(page)
+    card = page.locator(f'.card[data-uuid="{uuid}"]')
+    assert card.locator(".service-class").inner_text() == "demo"
+    page.screenshot(path=str(shots / f"{label}-services.png"), full_page=True)
+
+    page.goto(f"{base_url}#/{uuid}")
+    page.locator("#timing-table tbody:not(.pinned) tr").first.wait_for()
+    manifest = page.evaluate(f"window.livetiming.directory.get({uuid!r})")
+    headings = page.locator("#timing-table thead th").all_inner_texts()
+    assert headings == [column[0] for column in manifest["colSpec"]]
+    first = table_date(page)
+    second = wait_new_table(page, first)
+    state = page.evaluate(f"window.livetiming.client.call('livetiming.service.requestState.{uuid}')"
+                          ".then(r => r.args[0])")
+    rows = page.locator("#timing-table tbody:not(.pinned) tr")
+    assert rows.count() == len(state["cars"])
+    assert page.locator("#flag").get_attribute("data-flag") == state["session"]["flagState"]
+    assert page.locator("#messages li").count() > 0
+    assert second > first
+    page.screenshot(path=str(shots / f"{label}-timing.png"), full_page=True)
+
+    page.goto(f"{base_url}#/{uuid}/analysis")
+    page.wait_for_function("document.querySelectorAll('.car-analysis').length > 0")
+    cars = len(state["cars"])
+    page.wait_for_function(f"document.querySelectorAll('.car-analysis').length === {cars}")
+    without = page.evaluate("[...document.querySelectorAll('.car-analysis')]"
+                            ".filter(s => !s.querySelector('tr.stint-row')).map(s => s.dataset.car)")
+    assert without == [], f"cars without stints: {without}"
+    page.locator("#lap-chart svg").wait_for()
+    page.screenshot(path=str(shots / f"{label}-analysis.png"), full_page=True)
+    assert console.errors == []
+    page.context.close()
+    return uuid
+
+
+# --- the tests ---------------------------------------------------------------------------------------------------
+
+DEMO_SPEED = 30
+"""Fast enough that pit stops, stints and messages come within seconds."""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def demo_router(module_processes, tmp_path_factory):
+    """A real router (Crossbar) running the demo race; yields (page URL, demo uuid)."""
+    from network import router_env, start_router
+
+    tmp_path = tmp_path_factory.mktemp("web")
+    process, ws_url = start_router(module_processes, tmp_path, env=router_env(tmp_path),
+                                   args=["--demo", str(DEMO_SPEED)])
+    uuid = process.wait_for(r"announcing service (\w+)", timeout=60).group(1)
+    yield "http" + ws_url[len("ws"):-len("ws")], uuid
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    return screenshot_dir(tmp_path_factory.mktemp("shots"))
+
+
+def timing_page(browser, url: str, uuid: str, **size):
+    page, console = new_page(browser, **size)
+    page.goto(f"{url}#/{uuid}")
+    page.locator("#timing-table tbody:not(.pinned) tr").first.wait_for()
+    return page, console
+
+
+def shown_after(page, since: int) -> dict:
+    """The first update the page drew that arrived after `since` (ms since the epoch)."""
+    script = f"window.livetiming.metrics.updates.find(u => u.receivedAt > {since})"
+    page.wait_for_function(f"!!({script})")
+    return page.evaluate(script)
+
+
+def test_pages_on_master(browser, demo_router, shots):
+    """Services, timing and analysis pages against the master, with no console errors."""
+    url, uuid = demo_router
+    assert check_app(browser, url, shots, expect_service=uuid) == uuid
+
+
+def test_page_connects_to_the_server_it_came_from(browser, demo_router):
+    """No relay reports to this master, so `/relays` lists none: the page uses the master's /ws."""
+    url, uuid = demo_router
+    page, console = new_page(browser)
+    page.goto(url)
+    page.locator(f'.card[data-uuid="{uuid}"]').wait_for()
+    assert page.evaluate("window.livetiming.server") == url.replace("http://", "ws://") + "ws"
+    assert console.errors == []
+    page.context.close()
+
+
+def test_delay_holds_updates_back_and_survives_reload(browser, demo_router, shots):
+    url, uuid = demo_router
+    page, console = timing_page(browser, url, uuid)
+    delay = 3
+    page.locator("#settings summary").click()
+    changed_at = page.evaluate("Date.now()")
+    page.fill("#delay", str(delay))
+    page.locator("#delay").dispatch_event("change")
+    update = shown_after(page, changed_at)
+    assert update["shownAt"] - update["receivedAt"] >= delay * 1000
+    assert page.locator("#delay-note").inner_text() == f"(delayed {delay} s)"
+
+    page.reload()
+    loaded_at = page.evaluate("Date.now()")
+    assert page.locator("#delay").input_value() == str(delay)
+    first = shown_after(page, 0)
+    assert first["receivedAt"] >= loaded_at
+    assert first["shownAt"] - first["receivedAt"] >= delay * 1000
+    page.locator("#timing-table tbody:not(.pinned) tr").first.wait_for()
+    page.screenshot(path=str(shots / "timing-delayed.png"))
+    assert console.errors == []
+    page.context.close()
+
+
+def test_hidden_columns_and_focused_car_are_remembered(browser, demo_router):
+    url, uuid = demo_router
+    page, console = timing_page(browser, url, uuid)
+    page.locator("#settings summary").click()
+    page.locator('input[data-heading="Team"]').uncheck()
+    assert "Team" not in page.locator("#timing-table thead th").all_inner_texts()
+    row = page.locator("#timing-table tbody:not(.pinned) tr").nth(2)
+    car = row.get_attribute("data-car")
+    row.click()
+    page.locator(f'#timing-table tbody.pinned tr[data-car="{car}"]').wait_for()
+
+    page.reload()
+    page.locator(f'#timing-table tbody.pinned tr[data-car="{car}"]').wait_for()
+    headings = page.locator("#timing-table thead th").all_inner_texts()
+    assert "Team" not in headings and "Driver" in headings
+    page.locator(f'#timing-table tbody:not(.pinned) tr.focus[data-car="{car}"]').wait_for()
+    assert console.errors == []
+    page.context.close()
+
+
+def test_phone_width(browser, demo_router, shots):
+    """At a phone's width the page itself never scrolls sideways (only the table does)."""
+    url, uuid = demo_router
+    page, console = timing_page(browser, url, uuid, width=390, height=844)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(shots / "phone-timing.png"), full_page=True)
+    page.goto(f"{url}#/{uuid}/analysis")
+    page.locator(".car-analysis").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(shots / "phone-analysis.png"))
+    assert console.errors == []
+    page.context.close()
