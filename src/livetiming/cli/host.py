@@ -1,5 +1,5 @@
 """`python -m livetiming.cli.host NAME --cbdir DIR`: one router component
-(authorizer, directory, DVR or catalogue) in a process of its own, joined
+(authorizer, directory, DVR, catalogue or relay monitor) in a process of its own, joined
 over the node directory's private unix socket, which gives it its role.
 
 `livetiming-router` starts one host per component and restarts it when it
@@ -23,6 +23,7 @@ from ..orchestration.authorizer import AuthorizerSession
 from ..orchestration.catalogue_session import CatalogueSession
 from ..orchestration.directory import DirectorySession
 from ..orchestration.dvr_session import DVRSession
+from ..orchestration.relay_monitor import RelayMonitorSession
 from ..orchestration.router_config import COMPONENTS_SOCKET, GUARD_SOCKET
 from ..protocol import Realm
 from ..service.router import SERIALIZERS
@@ -33,6 +34,7 @@ HOSTED = {
     "directory": (DirectorySession, COMPONENTS_SOCKET),
     "dvr": (DVRSession, COMPONENTS_SOCKET),
     "catalogue": (CatalogueSession, COMPONENTS_SOCKET),
+    "relays": (RelayMonitorSession, COMPONENTS_SOCKET),
 }
 RETRY = autobahn_retry(COMPONENT_HOST)
 """The socket is local: come back quickly after a router restart
@@ -72,6 +74,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                      "endpoint": {"type": "unix", "path": path}, **RETRY}],
         realm=Realm.TIMING,
         session_factory=standalone_session(announcing(session_class, args.ready_fd)),
+        extra={"cbdir": args.cbdir},
     )
     return run_until_done(component, reactor)
 

@@ -1,42 +1,41 @@
 """`livetiming-router`: run the master router and keep it running.
 
 It starts Crossbar with the project's config and, beside it, one process per
-component (authorizer, directory, DVR, catalogue; see `cli/host.py`), then
-supervises them all: a component that dies is restarted within seconds while
-routing goes on, and a Crossbar that dies is restarted too (components and
-services reconnect by themselves). Every child runs under `orphans`, so that
-this command dying for any reason, SIGKILL included, never leaves a Crossbar
-holding the port behind. The restart rules live in `orchestration/supervisor.py`;
-this module is the shell that spawns, reaps and reports."""
+component (authorizer, directory, DVR, catalogue, relay monitor; see
+`cli/host.py`), supervised by `cli/node.py`. With `--demo` it also runs the
+demo race in the network, and with `--relays N` N local relays with keys, so
+that a newcomer sees the whole three-tier network on one machine."""
 import argparse
 import json
-import os
-import signal
-import socket
+import secrets
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from twisted.internet import protocol, task
-from twisted.internet.error import ProcessExitedAlready
-
 from .. import config
 from ..atomic import write_atomically
-from ..observability import open_log_fd
 from ..orchestration.directory import intervals
+from ..orchestration.relay_keys import RelayKeyError, load_keys
 from ..orchestration.router_config import PRIVATE_SOCKETS, build_config
 from ..orchestration.settings import SettingError
-from ..orchestration.supervisor import ChildRecord, describe_exit
-from .errors import FAILURE, fail
+from .errors import fail
+from .node import (
+    ChildSpec,
+    ConfigurationError,
+    NodePlan,
+    claimed,
+    crossbar_spec,
+    executable,
+    port_number,
+    probe_address,
+    public_url,
+    run_node,
+)
 
 PROG = "livetiming-router"
 DEFAULT_PORT = 5080
-READY_TIMEOUT = 90.0
-STOP_TIMEOUT = 30.0
-PREVIOUS_NODE_TIMEOUT = 30.0
-PROBE_INTERVAL = 0.1
-CROSSBAR = "crossbar"
-SUPERVISOR_PID = "supervisor.pid"
+MAX_LOCAL_RELAYS = 16
+RELAY_KEY_FILE = "relay-keys"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,65 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-catalogue", action="store_true", help="do not run the recordings catalogue")
     parser.add_argument("--demo", nargs="?", type=float, const=10.0, metavar="SPEED",
                         help="also run the demo race in the network (at SPEED x real time, default 10)")
+    parser.add_argument("--relays", type=relay_count, default=0, metavar="N",
+                        help="also run N local relays (ports after the router's), listed at /relays")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show the logs instead of writing them to LIVETIMING_LOG_DIR")
     return parser
 
 
-class ConfigurationError(Exception):
-    """A setting is unusable; the message says which."""
-
-
-def port_number(text: str) -> int:
+def relay_count(text: str) -> int:
     try:
-        port = int(text)
-    except (TypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 < port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is between 1 and 65535, not {port}")
-    return port
-
-
-def executable(name: str) -> Optional[str]:
-    """A console script: beside this interpreter (a virtualenv), else on PATH."""
-    import shutil
-
-    beside = Path(sys.executable).parent / name
-    return str(beside) if beside.exists() else shutil.which(name)
-
-
-def probe_address(interface: str) -> tuple:
-    """(family, address) to bind or connect to for a listening interface."""
-    try:
-        family, _, _, _, address = socket.getaddrinfo(interface, None, type=socket.SOCK_STREAM)[0]
-    except (socket.gaierror, UnicodeError):
-        raise ConfigurationError(f"--interface {interface!r} is not an address of this machine") from None
-    host = address[0]
-    if host == "0.0.0.0":
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    return family, host
-
-
-def port_is_free(interface: str, port: int) -> bool:
-    family, _ = probe_address(interface)
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((interface, port))
-        except OSError:
-            return False
-    return True
-
-
-def port_is_open(interface: str, port: int) -> bool:
-    _, host = probe_address(interface)
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of relays: {text!r}") from None
+    if not 0 <= count <= MAX_LOCAL_RELAYS:
+        raise argparse.ArgumentTypeError(f"--relays is between 0 and {MAX_LOCAL_RELAYS}, not {count}")
+    return count
 
 
 def directory_settings() -> None:
@@ -122,64 +77,42 @@ def directory_settings() -> None:
         raise ConfigurationError(str(error)) from None
 
 
-def process_alive(pid: int) -> bool:
-    """True for a running process (a zombie is not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
+def local_relay_keys(cbdir: Path, count: int) -> tuple:
+    """(key file, keys) for `count` local relays: the operator's
+    LIVETIMING_RELAY_KEY_FILE when set (its first keys), else a file of new
+    keys in the node directory."""
+    configured = config.get("LIVETIMING_RELAY_KEY_FILE")
+    if configured:
+        try:
+            keys = list(load_keys(configured).values())
+        except RelayKeyError as error:
+            raise ConfigurationError(str(error)) from None
+        if len(keys) < count:
+            raise ConfigurationError(f"--relays {count} needs {count} keys in LIVETIMING_RELAY_KEY_FILE "
+                                     f"{configured}; it lists {len(keys)}")
+        return configured, keys[:count]
+    keys = [secrets.token_urlsafe(24) for _ in range(count)]
+    path = cbdir / RELAY_KEY_FILE
+    write_atomically(path, "".join(f"{key}\n" for key in keys), mode=0o600)
+    return str(path), keys
 
 
-def pid_in(path: Path) -> Optional[int]:
-    """The pid recorded in a pid file (Crossbar's JSON or our plain number)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    try:
-        data = json.loads(text)
-        pid = data["pid"] if isinstance(data, dict) else data
-        return int(pid)
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def prepare_node_directory(cbdir: Path) -> None:
-    """The node directory holds the private sockets: only its owner may enter."""
-    if cbdir.exists() and not cbdir.is_dir():
-        raise ConfigurationError(f"--cbdir {cbdir} is not a directory")
-    try:
-        cbdir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        cbdir.chmod(0o700)
-    except OSError as error:
-        raise ConfigurationError(f"cannot use the node directory {cbdir}: {error.strerror}") from None
-
-
-def claim_node_directory(cbdir: Path, timeout: float = PREVIOUS_NODE_TIMEOUT) -> None:
-    """Refuse a node directory another live router runs from; wait for (or
-    end) the Crossbar of a router that died, which its death signal is
-    already stopping, so that a restart on the same port works at once."""
-    other = pid_in(cbdir / SUPERVISOR_PID)
-    if other and other != os.getpid() and process_alive(other):
-        raise ConfigurationError(f"another {PROG} (pid {other}) runs from {cbdir}")
-    orphan = pid_in(cbdir / "node.pid")
-    if orphan and process_alive(orphan):
-        import time
-
-        deadline = time.monotonic() + timeout
-        os.kill(orphan, signal.SIGTERM)
-        while process_alive(orphan) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if process_alive(orphan):
-            os.kill(orphan, signal.SIGKILL)
-    write_atomically(cbdir / SUPERVISOR_PID, f"{os.getpid()}\n", mode=0o600)
+def extras(args, cbdir: Path, port: int, url: str, relay_keys: List[str]) -> Dict[str, ChildSpec]:
+    """The demo race and the local relays, started once the router is ready."""
+    children = {}
+    if args.demo:
+        children["demo"] = ChildSpec(
+            [sys.executable, "-m", "livetiming.cli.service", "demo", "-v", "--speed", str(args.demo), "--grid", "10"],
+            {"LIVETIMING_ROUTER": url}, reports_ready=False)
+    for number, key in enumerate(relay_keys, start=1):
+        relay_port = port + number
+        children[f"relay {number}"] = ChildSpec(
+            [sys.executable, "-m", "livetiming.cli.relay", "--port", str(relay_port),
+             "--interface", args.interface, "--cbdir", str(cbdir / f"relay-{number}"),
+             "--upstream", url, "--public-url", public_url(args.interface, relay_port, args.production),
+             *(["-v"] if args.verbose else [])],
+            {"LIVETIMING_RELAY_KEY": key}, reports_ready=False)
+    return children
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -191,6 +124,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         node_config = build_config(port=port, interface=args.interface, production=args.production)
         directory_settings()
         probe_address(args.interface)
+        if port + args.relays > 65535:
+            raise ConfigurationError(f"--relays {args.relays} needs ports {port + 1}-{port + args.relays}")
     except argparse.ArgumentTypeError as error:
         return fail(PROG, f"LIVETIMING_ROUTER_PORT: {error}")
     except ConfigurationError as error:
@@ -205,233 +140,34 @@ def main(argv: Optional[List[str]] = None) -> int:
     if crossbar is None:
         return fail(PROG, "Crossbar is not installed: pip install 'livetiming-core[router]'")
     cbdir = Path(args.cbdir).expanduser().absolute() if args.cbdir else config.data_home() / "router"
+    url = public_url(args.interface, port, args.production)
     try:
-        prepare_node_directory(cbdir)
-        claim_node_directory(cbdir)
+        with claimed(cbdir):
+            key_file, keys = local_relay_keys(cbdir, args.relays) if args.relays else (None, [])
+            plan = router_plan(args, crossbar, cbdir, port, url, keys, key_file)
+            return run_node(plan, node_config)
     except ConfigurationError as error:
         return fail(PROG, str(error))
-    try:
-        if not port_is_free(args.interface, port):
-            return fail(PROG, f"port {port} on {args.interface} is already in use (choose another with --port)",
-                        FAILURE)
-        write_atomically(cbdir / "config.json", json.dumps(node_config, indent=2), mode=0o600)
-        log_path = None if args.verbose else config.directory("LIVETIMING_LOG_DIR") / "router.log"
-        hosts = [name for name, wanted in (("authorizer", True), ("directory", True), ("dvr", not args.no_dvr),
-                                           ("catalogue", not args.no_catalogue)) if wanted]
-        supervisor = RouterSupervisor(crossbar, cbdir, port, args.interface, hosts, log_path,
-                                      demo_speed=args.demo, tls=args.production, verbose=args.verbose)
-        return supervisor.run()
-    finally:
-        if pid_in(cbdir / SUPERVISOR_PID) == os.getpid():
-            (cbdir / SUPERVISOR_PID).unlink()
 
 
-class Child(protocol.ProcessProtocol):
-    """One supervised process: reports readiness (fd 3) and its end."""
-
-    def __init__(self, supervisor: "RouterSupervisor", record: ChildRecord):
-        self.supervisor = supervisor
-        self.record = record
-
-    def childDataReceived(self, fd: int, data: bytes) -> None:
-        if fd == 3 and b"ready" in data:
-            self.supervisor.child_ready(self)
-
-    def processEnded(self, reason) -> None:
-        self.supervisor.child_ended(self, reason.value)
-
-
-class RouterSupervisor:
-    """Spawns Crossbar and the component hosts, restarts what dies, stops
-    everything on SIGINT/SIGTERM (a second signal changes nothing)."""
-
-    def __init__(self, crossbar: str, cbdir: Path, port: int, interface: str, hosts: List[str],
-                 log_path: Optional[Path], demo_speed: Optional[float] = None, tls: bool = False,
-                 verbose: bool = False, reactor=None):
-        if reactor is None:
-            from twisted.internet import reactor
-        self.reactor = reactor
-        self.crossbar = crossbar
-        self.cbdir = cbdir
-        self.port = port
-        self.interface = interface
-        self.hosts = hosts
-        self.log_path = log_path
-        self.demo_speed = demo_speed
-        self.verbose = verbose
-        host = "127.0.0.1" if interface in ("0.0.0.0", "127.0.0.1") else interface
-        self.url = f"{'wss' if tls else 'ws'}://{host}:{port}/ws"
-        self.records: Dict[str, ChildRecord] = {}
-        self.children: Dict[str, Child] = {}
-        self.announced = False
-        self.stopping = False
-        self.exit_code = 0
-        self._log_fd: Optional[int] = None
-        self._probe: Optional[task.LoopingCall] = None
-        self._deadline = None
-
-    # --- running -----------------------------------------------------------------
-
-    def run(self) -> int:
-        if self.log_path is not None:
-            self._log_fd = open_log_fd(self.log_path)
-        try:
-            self.reactor.callWhenRunning(self._start)
-            self.reactor.run()  # Twisted's handlers reap children (SIGCHLD); ours replace SIGINT/SIGTERM
-        finally:
-            if self._log_fd is not None:
-                os.close(self._log_fd)
-        return self.exit_code
-
-    def _start(self) -> None:
-        # A second stop signal (Ctrl-C, then SIGTERM from a service manager) changes nothing.
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: self.reactor.callFromThread(self.stop))
-        self._deadline = self.reactor.callLater(READY_TIMEOUT, self._not_ready)
-        self._spawn(CROSSBAR)
-
-    def _report(self, text: str, error: bool = False) -> None:
-        print(f"{PROG}: {text}", file=sys.stderr if error else sys.stdout, flush=True)
-
-    def _command(self, name: str) -> List[str]:
-        if name == CROSSBAR:
-            return [self.crossbar, "start", "--cbdir", str(self.cbdir), "--config", "config.json"]
-        if name == "demo":
-            return [sys.executable, "-m", "livetiming.cli.service", "demo", "-v", "--speed", str(self.demo_speed),
-                    "--grid", "10"]
-        return [sys.executable, "-m", "livetiming.cli.host", name, "--cbdir", str(self.cbdir), "--ready-fd", "3",
-                *(["-v"] if self.verbose else [])]
-
-    def _spawn(self, name: str) -> None:
-        record = self.records.setdefault(name, ChildRecord(name))
-        child = Child(self, record)
-        argv = [sys.executable, "-m", "livetiming.orchestration.orphans", str(os.getpid()), "--", *self._command(name)]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        if name == "demo":
-            env["LIVETIMING_ROUTER"] = self.url
-            fds = {0: "w", 1: 1, 2: 2}
-        else:
-            out = self._log_fd if self._log_fd is not None else 1
-            fds = {0: "w", 1: out, 2: out if self._log_fd is not None else 2, 3: "r"}
-        record.started(self.reactor.seconds())
-        self.children[name] = child
-        self.reactor.spawnProcess(child, argv[0], argv, env=env, childFDs=fds)
-        if name == CROSSBAR:
-            self._probe = task.LoopingCall(self._probe_port)
-            self._probe.clock = self.reactor
-            self._probe.start(PROBE_INTERVAL, now=False)
-
-    def _probe_port(self) -> None:
-        if not port_is_open(self.interface, self.port):
-            return
-        self._probe.stop()
-        self._probe = None
-        self.records[CROSSBAR].ready = True
-        for name in self.hosts:
-            if name not in self.children:
-                self._spawn(name)
-        if self.announced:
-            self._report("Crossbar is back")
-        self._maybe_announce()
-
-    def child_ready(self, child: Child) -> None:
-        record = child.record
-        was_ready = record.ready
-        record.ready = True
-        self._secure_sockets()
-        if self.announced:
-            self._report(f"component {record.name} {'rejoined the router' if was_ready else 'is back'}")
-        self._maybe_announce()
-
-    def _maybe_announce(self) -> None:
-        if self.announced or self.stopping:
-            return
-        if not all(self.records.get(name) and self.records[name].ready for name in [CROSSBAR, *self.hosts]):
-            return
-        self.announced = True
-        if self._deadline is not None and self._deadline.active():
-            self._deadline.cancel()
-        print(f"Router ready: services and clients connect to {self.url} "
-              f"(realm timing; LIVETIMING_ROUTER={self.url})", flush=True)
-        if self.demo_speed:
-            self._spawn("demo")
-
-    def _secure_sockets(self) -> None:
-        """Twisted creates unix sockets 0666; the node directory (0700) already
-        keeps others out, and the sockets themselves are made owner-only too."""
-        for name in PRIVATE_SOCKETS:
-            try:
-                (self.cbdir / name).chmod(0o600)
-            except OSError:
-                pass
-
-    def _see_log(self) -> str:
-        return f"; see {self.log_path}" if self.log_path else ""
-
-    def _stop_probe(self) -> None:
-        if self._probe is not None and self._probe.running:
-            self._probe.stop()
-
-    def _not_ready(self) -> None:
-        missing = [name for name in [CROSSBAR, *self.hosts] if not (name in self.records and self.records[name].ready)]
-        self._report(f"error: not ready after {READY_TIMEOUT:.0f} s: {', '.join(missing)}{self._see_log()}",
-                     error=True)
-        self.exit_code = FAILURE
-        self.stop()
-
-    def child_ended(self, child: Child, status) -> None:
-        name = child.record.name
-        if self.children.get(name) is child:
-            del self.children[name]
-        if self.stopping:
-            if not self.children:
-                self.reactor.stop()
-            return
-        if name == CROSSBAR:
-            self._stop_probe()
-            if not self.announced:
-                self._report(f"error: Crossbar did not start ({describe_exit(status)}){self._see_log()}", error=True)
-                self.exit_code = FAILURE
-                self.stop()
-                return
-        delay = child.record.exited(self.reactor.seconds())
-        self._report(f"{name} stopped unexpectedly ({describe_exit(status)}); restarting it in {delay:g} s",
-                     error=True)
-        self.reactor.callLater(delay, self._restart, name)
-
-    def _restart(self, name: str) -> None:
-        if not self.stopping and name not in self.children:
-            self._spawn(name)
-            self._report(f"{name} restarted")
-
-    # --- stopping ----------------------------------------------------------------
-
-    def stop(self) -> None:
-        """SIGTERM every child at once (no order is needed: a component that
-        loses Crossbar just stops too), then stop the reactor when the last
-        has ended; leftovers are killed after STOP_TIMEOUT."""
-        if self.stopping:
-            return
-        self.stopping = True
-        self._stop_probe()
-        if not self.children:
-            self.reactor.stop()
-            return
-        for child in list(self.children.values()):
-            self._signal(child, signal.SIGTERM)
-        self.reactor.callLater(STOP_TIMEOUT, self._kill_leftovers)
-
-    def _kill_leftovers(self) -> None:
-        for child in list(self.children.values()):
-            self._report(f"{child.record.name} did not stop within {STOP_TIMEOUT:.0f} s; killing it", error=True)
-            self._signal(child, signal.SIGKILL)
-
-    @staticmethod
-    def _signal(child: Child, signum: int) -> None:
-        try:
-            child.transport.signalProcess(signum)
-        except ProcessExitedAlready:  # processEnded follows
-            pass
+def router_plan(args, crossbar: str, cbdir: Path, port: int, url: str, relay_keys: List[str],
+                relay_key_file: Optional[str]) -> NodePlan:
+    host_argv = [sys.executable, "-m", "livetiming.cli.host"]
+    hosts = [name for name, wanted in (("authorizer", True), ("directory", True), ("dvr", not args.no_dvr),
+                                       ("catalogue", not args.no_catalogue), ("relays", True)) if wanted]
+    crossbar_env = {"LIVETIMING_RELAY_KEY_FILE": relay_key_file} if relay_key_file else {}
+    return NodePlan(
+        prog=PROG,
+        crossbar=crossbar_spec(crossbar, cbdir, crossbar_env),
+        cbdir=cbdir, port=port, interface=args.interface,
+        hosts={name: ChildSpec([*host_argv, name, "--cbdir", str(cbdir), "--ready-fd", "3",
+                                *(["-v"] if args.verbose else [])]) for name in hosts},
+        ready_lines=[f"Router ready: services and clients connect to {url} (realm timing; LIVETIMING_ROUTER={url})",
+                     f"Watch: {public_url(args.interface, port, args.production, '/')}"],
+        extras=extras(args, cbdir, port, url, relay_keys),
+        private_sockets=PRIVATE_SOCKETS,
+        log_path=None if args.verbose else config.directory("LIVETIMING_LOG_DIR") / "router.log",
+    )
 
 
 if __name__ == "__main__":

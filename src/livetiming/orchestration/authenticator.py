@@ -6,7 +6,9 @@ could be killed, and a secret never leaves the router process.
 Auth id `services` maps to role `services` with LIVETIMING_SHARED_SECRET;
 more auth ids (roles `services`, `components` or `admin`) may come from the
 JSON file named by LIVETIMING_AUTH_FILE. A `services` session must announce
-its uuid and is bound to it (see `identity`)."""
+its uuid and is bound to it (see `identity`). Auth ids `relay-…` are relays
+reporting to the master, with a key from LIVETIMING_RELAY_KEY_FILE (see
+`relay_keys`; role `relays`)."""
 import json
 import os
 from pathlib import Path
@@ -15,7 +17,8 @@ from typing import Callable, Dict, Optional
 from autobahn.wamp.exception import ApplicationError
 
 from .identity import IdentityError, announced_uuid, bind
-from .permissions import CREDENTIAL_ROLES, SERVICES
+from .permissions import CREDENTIAL_ROLES, RELAYS, SERVICES
+from .relay_keys import RelayKeyError, is_relay_authid, load_keys
 
 NO_SUCH_ID = "livetiming.auth.no_such_id"
 NO_UUID = "livetiming.auth.no_uuid"
@@ -55,9 +58,25 @@ def _read_auth_file(path: Path) -> Dict[str, dict]:
     return principals
 
 
-def authenticate(principals: Dict[str, dict], realm: str, authid: str, details: Optional[dict] = None) -> dict:
+def relay_principal(authid: str, key_file: Optional[str]) -> dict:
+    """The principal of a reporting relay whose key is listed in `key_file`."""
+    try:
+        key = load_keys(key_file)[authid] if key_file else None
+    except RelayKeyError as error:
+        raise ApplicationError(NO_SUCH_ID, str(error)) from None
+    except KeyError:
+        key = None
+    if key is None:
+        raise ApplicationError(NO_SUCH_ID, "this relay's key is not listed by the master (LIVETIMING_RELAY_KEY_FILE)")
+    return {"secret": key, "role": RELAYS}
+
+
+def authenticate(principals: Dict[str, dict], realm: str, authid: str, details: Optional[dict] = None,
+                 relay_key_file: Optional[str] = None) -> dict:
     """What Crossbar's WAMP-CRA needs to challenge `authid`; a `services`
     principal comes back bound to the uuid the session announced."""
+    if is_relay_authid(authid):
+        return relay_principal(authid, relay_key_file)
     try:
         principal = dict(principals[authid])
     except (KeyError, TypeError):
@@ -77,8 +96,9 @@ def create_authenticator(config: dict, controller=None) -> Callable:
     router worker). Principals are read from the environment here, so a
     misconfigured router fails every login with the reason in its log."""
     principals = load_principals(os.environ.get("LIVETIMING_SHARED_SECRET"), os.environ.get("LIVETIMING_AUTH_FILE"))
+    relay_key_file = os.environ.get("LIVETIMING_RELAY_KEY_FILE")
 
     def authenticator(realm: str, authid: str, details: Optional[dict] = None) -> dict:
-        return authenticate(principals, realm, authid, details)
+        return authenticate(principals, realm, authid, details, relay_key_file)
 
     return authenticator
