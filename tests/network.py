@@ -43,6 +43,35 @@ def start_router(processes, tmp_path, port=None, env=None, args=()):
     return process, f"ws://127.0.0.1:{port}/ws"
 
 
+def start_relay(processes, tmp_path, upstream, name="relay", key=None, listed=True, report_to=None, env=None,
+                port=None):
+    """A real relay via `livetiming-relay` (its own Crossbar); returns
+    (process, ws url). Reports every 0.5 s with `key`, when `listed`."""
+    port = port or free_port()
+    url = f"ws://127.0.0.1:{port}/ws"
+    relay_env = {**router_env(tmp_path), "LIVETIMING_RELAY_KEY": key or "", **(env or {})}
+    args = [command("livetiming-relay"), "--port", str(port), "--cbdir", str(tmp_path / name), "--upstream", upstream,
+            "--report-interval", "0.5", "-v"]
+    if listed:
+        args += ["--public-url", url]
+    if report_to:
+        args += ["--report-to", report_to]
+    process = processes(args, env=relay_env)
+    process.wait_for(r"Relay ready", timeout=120, stream="stdout")
+    return process, url
+
+
+def relays_listed(http_url: str) -> dict:
+    """The master's `GET /relays` answer, {relay url: client count}."""
+    import urllib.request
+
+    with urllib.request.urlopen(http_url + "/relays", timeout=10) as answer:
+        assert answer.headers["Access-Control-Allow-Origin"] == "*"
+        body = json.loads(answer.read())
+    assert set(body) == {"args"} and len(body["args"]) == 1
+    return body["args"][0]
+
+
 def components_url(tmp_path) -> str:
     """The router's private socket for components (role `components`, no secret)."""
     return f"rs://unix:{tmp_path / 'cbdir' / 'components.sock'}"
