@@ -151,8 +151,10 @@ export function mountTiming(container, { client, directory, settings, metrics, u
     const shownAt = Date.now();
     shown = { state: item.state, date: item.date, shownAt };
     table.element.dataset.date = String(item.date);
-    metrics.record({ date: item.date, receivedAt: item.receivedAt, shownAt, decodeMs: item.decodeMs, renderMs,
-      cars: Array.isArray(item.state.cars) ? item.state.cars.length : 0 });
+    const entry = { date: item.date, receivedAt: item.receivedAt, shownAt, decodeMs: item.decodeMs, renderMs,
+      cars: Array.isArray(item.state.cars) ? item.state.cars.length : 0, paintedAt: null };
+    metrics.record(entry);
+    requestAnimationFrame(() => { entry.paintedAt = Date.now(); });
     tick();
   }
 
