@@ -12,7 +12,7 @@ from network import free_port, js_client, router_env, start_router, start_servic
 from processes import command_line, descendants, wait_gone
 from test_security import ADMIN, admin_env, as_admin, wait_until
 
-COMPONENTS = ("authorizer", "directory", "dvr", "catalogue")
+COMPONENTS = ("authorizer", "directory", "dvr", "catalogue", "relays")
 BACK_WITHIN = 10  # seconds, as the issue asks
 
 
