@@ -208,11 +208,9 @@ def test_delay_holds_updates_back_and_survives_reload(browser, demo_router, shot
     assert update["shownAt"] - update["receivedAt"] >= delay * 1000
     assert page.locator("#delay-note").inner_text() == f"(delayed {delay} s)"
 
-    page.reload()
-    loaded_at = page.evaluate("Date.now()")
+    page.reload()  # a new document: its record starts empty
     assert page.locator("#delay").input_value() == str(delay)
     first = shown_after(page, 0)
-    assert first["receivedAt"] >= loaded_at
     assert first["shownAt"] - first["receivedAt"] >= delay * 1000
     page.locator("#timing-table tbody:not(.pinned) tr").first.wait_for()
     page.screenshot(path=str(shots / "timing-delayed.png"))
@@ -250,5 +248,147 @@ def test_phone_width(browser, demo_router, shots):
     page.locator(".car-analysis").first.wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(shots / "phone-analysis.png"))
+    assert console.errors == []
+    page.context.close()
+
+
+# --- the table against the state it was drawn from ----------------------------------------------------------------
+
+SNAPSHOT = """() => ({
+  state: window.livetiming.metrics.shown,
+  rows: [...document.querySelectorAll('#timing-table tbody:not(.pinned) tr')].map(tr => ({
+    car: tr.dataset.car, cls: tr.className,
+    cells: [...tr.cells].map(td => ({text: td.textContent, cls: td.className.split(' ')}))})),
+})"""
+TIME_FLAGS = {"pb", "sb", "sb-new", "old"}
+ROW_STATES = {"RUN", "PIT", "OUT", "FUEL", "STOP", "RET", "FIN", "N/S"}
+
+
+def lap_time(value) -> str:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return "" if value is None else str(value)
+    if value <= 0:
+        return ""
+    minutes, seconds = divmod(value, 60)
+    return f"{int(minutes)}:{seconds:06.3f}" if minutes else f"{seconds:.3f}"
+
+
+def delta(value) -> str:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return "" if value is None else str(value)
+    if value == 0:
+        return ""
+    return lap_time(value) if abs(value) >= 60 else f"{value:.3f}"
+
+
+def numeric(value) -> str:
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(round(value, 3))
+    return "" if value is None else str(value)
+
+
+def plain(value) -> str:
+    return "" if value is None else str(value)
+
+
+def expected_cell(column_type: str, cell) -> tuple:
+    """(text, flag) the page should show for a cell of this column type."""
+    value, flag = (cell[0], cell[1]) if isinstance(cell, list) else (cell, "")
+    return {"time": lap_time, "delta": delta, "numeric": numeric}.get(column_type, plain)(value), flag
+
+
+def test_table_cells_match_the_state(browser, demo_router, shots):
+    """Cell by cell: text as formatted (m:ss.sss times, gaps), pb/sb/sb-new/old
+    classes on time cells, class colours, row state colours, flashing
+    highlights; checked on several consecutive updates."""
+    url, uuid = demo_router
+    page, console = timing_page(browser, url, uuid)
+    columns = page.evaluate(f"window.livetiming.directory.get({uuid!r}).colSpec")
+    state_index = [c[0] for c in columns].index("State")
+    seen_flags, seen_states, flashes = set(), set(), 0
+    date = table_date(page)
+    for _ in range(5):
+        date = wait_new_table(page, date)
+        snapshot = page.evaluate(SNAPSHOT)
+        cars, rows = snapshot["state"]["cars"], snapshot["rows"]
+        assert len(rows) == len(cars)
+        for car, row in zip(cars, rows):
+            assert row["car"] == str(car[0])
+            for (heading, column_type, *_), cell, shown in zip(columns, car, row["cells"]):
+                text, flag = expected_cell(column_type, cell)
+                assert shown["text"] == text, (car[0], heading, cell)
+                assert f"c-{column_type}" in shown["cls"]
+                if flag in TIME_FLAGS:
+                    assert f"t-{flag}" in shown["cls"], (car[0], heading, cell)
+                    seen_flags.add(flag)
+                if column_type == "class":
+                    assert "cls" in shown["cls"]
+            state = car[state_index]
+            if state in ROW_STATES:
+                assert f"state-{state.replace('/', '')}" in row["cls"].split()
+                seen_states.add(state)
+        for num in snapshot["state"].get("highlight", []):
+            row = next(r for r in rows if r["car"] == num)
+            assert "flash-a" in row["cls"] or "flash-b" in row["cls"]
+            flashes += 1
+    assert {"pb", "old"} <= seen_flags and "RUN" in seen_states and flashes > 0
+    colours = page.evaluate("[...document.querySelectorAll('td.cls')].map(td => td.style"
+                            ".getPropertyValue('--class-colour'))")
+    assert colours and all(colours)
+    assert console.errors == []
+    page.context.close()
+
+
+def test_new_messages_newest_first(browser, demo_router):
+    url, uuid = demo_router
+    page, console = timing_page(browser, url, uuid)
+    page.locator("#messages li").first.wait_for()
+    newest = page.locator("#messages li").first.inner_text()
+    page.wait_for_function("(before) => document.querySelector('#messages li').innerText !== before", arg=newest)
+    shown = page.evaluate("window.livetiming.metrics.shown.messages")
+    texts = page.locator("#messages li .text").all_inner_texts()
+    assert texts[:5] == [message[2] for message in shown[:5]]
+    assert [message[0] for message in shown] == sorted((message[0] for message in shown), reverse=True)
+    styles = page.evaluate("[...document.querySelectorAll('#messages li')].slice(0, 5).map(li => li.className)")
+    assert styles == [f"msg msg-{message[3] or 'plain'}" for message in shown[:5]]
+    assert console.errors == []
+    page.context.close()
+
+
+def test_services_come_and_go(browser, demo_router, processes, tmp_path):
+    """A new service appears as a card, a hidden one never does, and a
+    stopped one goes; the timing page of a stopped service says so."""
+    from network import start_service
+
+    url, uuid = demo_router
+    ws_url = "ws" + url[len("http"):] + "ws"
+    page, console = new_page(browser)
+    page.goto(url)
+    page.locator(f'.card[data-uuid="{uuid}"]').wait_for()
+    _, hidden = start_service(processes, ws_url, tmp_path, "demo", "-H", "--cars", "20")
+    second, visible = start_service(processes, ws_url, tmp_path, "demo", "--cars", "20", "-d", "Second race")
+    card = page.locator(f'.card[data-uuid="{visible}"]')
+    card.wait_for()
+    assert card.locator(".description").inner_text() == "Second race"
+    assert page.locator(f'.card[data-uuid="{hidden}"]').count() == 0
+    watcher, watcher_console = timing_page(browser, url, visible)
+    second.stop()
+    card.wait_for(state="detached")
+    assert page.locator(f'.card[data-uuid="{uuid}"]').count() == 1
+    watcher.locator("#service-status").filter(has_text="no longer live").wait_for()
+    assert console.errors == watcher_console.errors == []
+    page.context.close()
+    watcher.context.close()
+
+
+def test_page_reconnects_and_resubscribes(browser, demo_router):
+    url, uuid = demo_router
+    page, console = timing_page(browser, url, uuid)
+    page.locator("#connection.live").wait_for()
+    page.evaluate("window.livetiming.client.socket.close()")
+    page.locator("#connection.down").wait_for()
+    page.locator("#connection.live").wait_for()
+    after = page.evaluate("Date.now()")
+    shown_after(page, after)
     assert console.errors == []
     page.context.close()

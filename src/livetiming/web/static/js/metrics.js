@@ -2,7 +2,8 @@
  * What the page measures about itself, for the tests and the benchmark
  * (`window.livetiming.metrics`): per drawn update its wrapper date, when it
  * arrived and when it was drawn (ms since the epoch), and the decode and
- * render cost (ms); and when the first table was drawn.
+ * render cost (ms); when the first table was drawn; and the state on screen
+ * (`shown`), so a test can hold the table against what it was drawn from.
  */
 const KEEP = 5000;
 
@@ -11,6 +12,7 @@ export class Metrics {
     this.updates = [];
     this.firstTableAt = null;
     this.firstTablePerf = null;
+    this.shown = null;
   }
 
   record(entry) {

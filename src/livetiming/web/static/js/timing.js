@@ -29,6 +29,7 @@ const STATE_CLASSES = new Set([MessageClass.SERVICE_DATA, MessageClass.SERVICE_D
 export function mountTiming(container, { client, directory, settings, metrics, uuid }) {
   const title = el("h1", { id: "service-name", text: "Connecting…" });
   const description = el("p", { class: "description", id: "service-description" });
+  const gone = el("p", { class: "gone", id: "service-status", hidden: true });
   const flag = el("div", { class: "flag flag-none", id: "flag", "data-flag": "none" });
   const elapsed = el("span", { id: "elapsed" });
   const remaining = el("span", { id: "remaining" });
@@ -45,7 +46,7 @@ export function mountTiming(container, { client, directory, settings, metrics, u
   container.append(
     el("header", { class: "service-header" },
       el("nav", {}, el("a", { href: "#/", class: "nav", text: "◂ Services" }), analysisLink),
-      title, description, flag,
+      title, description, gone, flag,
       el("p", { class: "clocks" }, el("span", { class: "label", text: "Elapsed " }), elapsed,
         el("span", { class: "label", text: " Remaining " }), remaining,
         el("span", { class: "label", text: " Updated " }), age, " ", delayNote),
@@ -67,8 +68,13 @@ export function mountTiming(container, { client, directory, settings, metrics, u
     const next = directory.get(uuid);
     if (!next) {
       if (!manifest) title.textContent = directory.loaded ? "Service not found" : "Connecting…";
+      else if (directory.loaded) {
+        gone.hidden = false;
+        gone.textContent = "This service is no longer live: the table shows its last state.";
+      }
       return;
     }
+    gone.hidden = true;
     manifest = next;
     title.textContent = manifest.name || "(unnamed)";
     description.textContent = manifest.description || "";
@@ -154,6 +160,7 @@ export function mountTiming(container, { client, directory, settings, metrics, u
     const entry = { date: item.date, receivedAt: item.receivedAt, shownAt, decodeMs: item.decodeMs, renderMs,
       cars: Array.isArray(item.state.cars) ? item.state.cars.length : 0, paintedAt: null };
     metrics.record(entry);
+    metrics.shown = item.state;
     requestAnimationFrame(() => { entry.paintedAt = Date.now(); });
     tick();
   }
