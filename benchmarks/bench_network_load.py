@@ -52,8 +52,9 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import psutil
 
@@ -186,10 +187,11 @@ def hermetic_env(workdir: Path) -> Dict[str, str]:
 
 # --- the three parts -----------------------------------------------------------
 
-def start_router(fleet: Fleet) -> tuple:
+def start_router(fleet: Fleet, extra: Sequence[str] = (), env: Optional[Dict[str, str]] = None) -> tuple:
     port = free_port()
     router = fleet.spawn("router", [console_script("livetiming-router"), "--port", str(port),
-                                    "--interface", LOOPBACK, "--cbdir", str(fleet.workdir / "cbdir")])
+                                    "--interface", LOOPBACK, "--cbdir", str(fleet.workdir / "cbdir"), *extra],
+                         env=env)
     wait_until(lambda: ROUTER_READY in router.output(), 90, "the router", [router])
     return router, f"ws://{LOOPBACK}:{port}/ws"
 
@@ -211,19 +213,29 @@ def start_services(fleet: Fleet, count: int, url: str, cars: int, stagger: float
     return {JOINED.search(service.output()).group(1): service for service in services}
 
 
-def start_subscribers(fleet: Fleet, sessions: int, workers: int, url: str) -> List[tuple]:
+def start_subscribers(fleet: Fleet, sessions: int, workers: int, url: str, first: int = 0,
+                      session_urls: Optional[List[str]] = None, tag: str = "subscriber") -> List[tuple]:
     """K sessions over a few processes, so that no single subscriber process
-    (one core at most) is what limits delivery."""
+    (one core at most) is what limits delivery. To add sessions to a run:
+    `first` is the index of the first one and `tag` names the processes.
+    `session_urls` (one URL per session, equal URLs next to each other)
+    spreads them over several servers instead of all at `url`: each process
+    serves one URL, the processes shared in proportion."""
+    runs = [(key, len(list(group))) for key, group in groupby(session_urls)] if session_urls else [(url, sessions)]
     started = []
-    first = 0
-    for number in range(workers):
-        share = sessions // workers + (1 if number < sessions % workers else 0)
-        out = fleet.workdir / f"subscriber-{number}.json"
-        child = fleet.spawn(f"subscriber-{number}", [
-            sys.executable, str(SUBSCRIBER_SCRIPT), "--url", url, "--sessions", str(share),
-            "--first-index", str(first), "--out", str(out)])
-        started.append((child, out))
-        first += share
+    for run_url, run_sessions in runs:
+        run_workers = max(1, round(workers * run_sessions / sessions)) if session_urls else workers
+        for number in range(run_workers):
+            share = run_sessions // run_workers + (1 if number < run_sessions % run_workers else 0)
+            if not share:
+                continue
+            name = f"{tag}-{len(started)}"
+            out = fleet.workdir / f"{name}.json"
+            child = fleet.spawn(name, [
+                sys.executable, str(SUBSCRIBER_SCRIPT), "--url", run_url, "--sessions", str(share),
+                "--first-index", str(first), "--out", str(out)])
+            started.append((child, out))
+            first += share
     children = [child for child, _ in started]
     wait_until(lambda: all("READY" in child.output() for child in children), 60 + sessions * 0.5,
                f"{sessions} subscriber sessions to subscribe", children)
