@@ -2,14 +2,15 @@
 started by `livetiming-relay` (each its own Crossbar), real demo services,
 the real JavaScript WAMP client (autobahn-js + lz-string) as the public, and
 the master's `GET /relays` over HTTP."""
+import os
 import signal
 import time
 from pathlib import Path
 
 import pytest
 
-from network import js_client, relays_listed, router_env, start_relay, start_router, start_service
-from processes import command, descendants, wait_gone
+from network import free_port, js_client, relays_listed, router_env, start_relay, start_router, start_service
+from processes import command, command_line, descendants, wait_gone
 
 WATCHER = str(Path(__file__).parent / "relay_watcher.py")
 KEYS = ["relay-key-one-0123456789", "relay-key-two-0123456789", "relay-key-three-012345678"]
@@ -172,3 +173,70 @@ def test_clients_on_a_relay_get_states_again_after_the_master_restarts(processes
     assert "error" not in out["results"][0]
     assert [m["uuid"] for m in out["results"][1]["args"][0]["payload"]] == [uuid]
     assert not [line for line in watcher.output if "left" in line or "joined 2" in line]
+
+
+def test_router_demo_with_relays_shows_the_three_tiers(processes, tmp_path):
+    port = free_port_pair(3)
+    router = processes([command("livetiming-router"), "--port", str(port), "--cbdir", str(tmp_path / "cb"),
+                        "--demo", "20", "--relays", "2"],
+                       env=router_env(tmp_path, LIVETIMING_RELAY_REPORT_INTERVAL="0.5"))
+    router.wait_for(r"Watch: http://127.0.0.1:\d+/", stream="stdout", timeout=120)
+    relays, uuid = set(), None
+    while len(relays) < 2 or uuid is None:  # in whatever order they come
+        found = router.wait_for(r"Relay ready: clients connect to (\S+)|announcing service (\w+)", timeout=120)
+        relays |= {found.group(1)} - {None}
+        uuid = uuid or found.group(2)
+    assert relays == {f"ws://127.0.0.1:{port + 1}/ws", f"ws://127.0.0.1:{port + 2}/ws"}
+    listed = until(lambda: relays_listed(f"http://127.0.0.1:{port}").keys() == relays, what="both relays listed")
+    assert listed
+    assert (tmp_path / "cb" / "relay-keys").stat().st_mode & 0o777 == 0o600
+    for relay in relays:
+        out = js_client(relay, [{"op": "retained", "topic": f"livetiming.service.{uuid}"}])
+        assert out["results"][0]["state"]["cars"]
+    family = [router.proc.pid, *descendants(router.proc.pid)]
+    router.signal(signal.SIGINT)
+    assert router.wait(timeout=60) == 0
+    wait_gone(family)
+
+
+def test_a_relay_restarts_its_component_and_its_crossbar_and_clients_are_served_again(network):
+    processes, tmp = network["processes"], network["tmp"]
+    relay, url = start_relay(processes, tmp, network["url"], name="relay-supervised")
+    component = [pid for pid in descendants(relay.proc.pid) if "livetiming.cli.relay_host" in command_line(pid)]
+    assert len(component) == 1
+    os.kill(component[0], signal.SIGKILL)
+    relay.wait_for(r"relay stopped unexpectedly \(signal 9 \(SIGKILL\)\); restarting it in 0.5 s")
+    relay.wait_for(r"component relay is back")
+    crossbar = [pid for pid in descendants(relay.proc.pid) if "crossbar-controller" in " ".join(command_line(pid))]
+    assert len(crossbar) == 1
+    os.kill(crossbar[0], signal.SIGKILL)
+    relay.wait_for(r"Crossbar is back", timeout=60)
+    relay.wait_for(r"component relay rejoined the router", timeout=60)
+    out = js_client(url, [{"op": "retained", "topic": f"livetiming.service.{network['uuid']}"},
+                          {"op": "call", "procedure": f"livetiming.service.requestState.{network['uuid']}"}])
+    assert out["results"][0]["state"] == out["results"][1]["result"]
+    family = [relay.proc.pid, *descendants(relay.proc.pid)]
+    relay.signal(signal.SIGTERM)
+    assert relay.wait(timeout=60) == 0
+    wait_gone(family)
+
+
+def free_port_pair(count: int) -> int:
+    """A port whose `count - 1` successors are free too (the router's relays take them)."""
+    import socket
+
+    for _ in range(50):
+        base = free_port()
+        try:
+            probes = []
+            for offset in range(count):
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+        return base
+    raise AssertionError("no run of free ports")
