@@ -235,3 +235,52 @@ def test_bad_standalone_urls(text):
 def test_a_subscriber_needs_one_usable_url(kwargs):
     with pytest.raises((SubscriberURLError, RelayListError)):
         Subscriber(**kwargs)
+
+
+# ------------------------------------------------------ pick_relay_async
+
+ASYNC_PICK = r"""
+import sys
+from twisted.internet.task import react
+from livetiming.client import pick_relay_async
+
+def main(reactor):
+    def done(result):
+        print("picked", result)
+    def failed(failure):
+        print("error", type(failure.value).__name__, failure.getErrorMessage())
+    return pick_relay_async(sys.argv[1], timeout=10, reactor=reactor).addCallbacks(done, failed)
+
+react(main)
+"""
+
+
+def pick_async(master: str) -> str:
+    """`pick_relay_async` run in a reactor of its own (a child process)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", ASYNC_PICK, master], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_pick_relay_async(http_master):
+    handler, master = http_master
+    handler.body = answer({"ws://a:1/ws": 5, "ws://b:2/ws": 2})
+    assert pick_async(master) == "picked ws://b:2/ws"
+    handler.body = answer({})
+    assert pick_async(master) == f"picked ws://127.0.0.1:{master.rsplit(':', 1)[1]}/ws"
+
+
+def test_pick_relay_async_failures_are_relay_list_errors(http_master):
+    from network import free_port
+
+    handler, master = http_master
+    handler.body = answer({f"ws://relay{i}.example:1/ws": i for i in range(MAX_ANSWER // 20)})
+    assert pick_async(master).startswith("error RelayListError") and "more than" in pick_async(master)
+    handler.code, handler.body = 500, b"{}"
+    assert pick_async(master) == f"error RelayListError {master}/relays answered HTTP 500"
+    handler.code, handler.body = 200, b"[1]"
+    assert pick_async(master).startswith("error RelayListError the master's relay list is not")
+    assert pick_async(f"http://127.0.0.1:{free_port()}").startswith("error RelayListError cannot read")

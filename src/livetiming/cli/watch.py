@@ -122,6 +122,8 @@ class Watcher:
         self.exit_message: Optional[str] = None
         self.exit_lines: Sequence[str] = ()
         self.listed = False
+        self.gone = False
+        """The watched service has left the directory listing (it ended, or its service stopped)."""
         callbacks = dict(on_state=self.on_state, on_listing=self.on_listing, on_status=self.on_status)
         if kind == "standalone":
             self.subscriber = StandaloneSubscriber(url, reactor=reactor, **callbacks)
@@ -140,9 +142,11 @@ class Watcher:
 
     def on_listing(self, listing) -> None:
         if self.manifest is not None:
-            for manifest in listing:
-                if manifest.get("uuid") == self.manifest.get("uuid"):
-                    self.manifest = manifest  # a new session may bring a new manifest
+            current = [manifest for manifest in listing if manifest.get("uuid") == self.manifest.get("uuid")]
+            if current:
+                self.manifest = current[0]  # a new session may bring a new manifest
+            self.gone = not current
+            self.draw()
             return
         if not listing:
             self.listed = True
@@ -184,7 +188,8 @@ class Watcher:
     def status_line(self) -> str:
         link = "connected to" if self.connected else "connecting to"
         delay = f" · delay {self.args.delay:g}s" if self.args.delay else ""
-        return f"{link} {self.server}{delay} · Ctrl-C to quit"
+        gone = " · the service is no longer listed" if self.gone else ""
+        return f"{link} {self.server}{delay}{gone} · Ctrl-C to quit"
 
     def frame(self):
         width, height = self.console.size

@@ -186,6 +186,14 @@ class Subscriber:
         self._attempt = 0
         self.failures = self.failures.forget(self.url)
         self.log.info("Joined {url}", url=self.url)
+        # The directory's answer first: it is current, while the retained
+        # listing may be up to one directory publish interval old.
+        try:
+            self.on_listing(manifests((yield session.call(RPC.DIRECTORY_LISTING))))
+        except (ApplicationError, TransportLost, DecodeError) as error:
+            self.log.warn("Could not list the services on {url}: {error}", url=self.url, error=error)
+        if not session.is_attached():
+            return
         try:
             yield session.subscribe(self._on_directory, Channel.DIRECTORY, options=SubscribeOptions(get_retained=True))
             for uuid in sorted(self.followed):
@@ -194,15 +202,6 @@ class Subscriber:
             self.log.warn("Could not subscribe on {url}: {error}", url=self.url, error=error)
             return
         self.on_status("connected", self.url)
-        try:
-            listing = yield session.call(RPC.DIRECTORY_LISTING)
-        except (ApplicationError, TransportLost) as error:
-            self.log.warn("Could not list the services on {url}: {error}", url=self.url, error=error)
-            return
-        try:
-            self.on_listing(manifests(listing))
-        except DecodeError as error:
-            self.log.warn("Unreadable service listing from {url}: {error}", url=self.url, error=error)
 
     def _left(self, session, details):
         self.log.info("Left {url}: {reason}", url=self.url, reason=details.reason)
