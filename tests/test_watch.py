@@ -224,7 +224,7 @@ def styled(lines, text):
     raise AssertionError(f"{text!r} not rendered")
 
 
-@pytest.mark.parametrize("width", [200, 100, 80, 40])
+@pytest.mark.parametrize("width", [200, 120, 100, 80, 40])
 def test_render_fits_the_width(manifest, frames, width):
     view = View(manifest, frames[1713101779], 1713101780, 1713101779, tz=UTC, status="connected to ws://x/ws")
     lines = rendered(view, width)
@@ -241,6 +241,9 @@ def test_render_fits_the_width(manifest, frames, width):
         assert "Team" not in headings and "Car" not in headings
         assert {"Num", "State", "Class", "Driver", "Laps", "Gap", "Last", "Best"} <= set(headings)
     assert texts[-1].startswith("connected to ws://x/ws")
+    if width >= 120:
+        assert texts[0] == ("Timing71 reference race - 45 minutes, 12 cars, 3 classes (synthetic)"
+                            "  Timing71 reference race (synthetic)")
 
 
 def test_render_styles_cells_rows_and_band(manifest, frames):

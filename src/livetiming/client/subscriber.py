@@ -149,8 +149,14 @@ class Subscriber:
         if self._stopping:
             return
         self.url = url
+        try:
+            transport = websocket_transport(url)
+        except SubscriberURLError as error:  # a listed relay URL autobahn cannot open: pass over it
+            self.log.warn("Cannot connect to {url}: {error}", url=url, error=error)
+            self._ended(None, url)
+            return
         self.log.info("Connecting to {url}", url=url)
-        component = Component(transports=[websocket_transport(url)], realm=Realm.TIMING)
+        component = Component(transports=[transport], realm=Realm.TIMING)
         component.on_join(self._joined)
         component.on_leave(self._left)
         self._component = component

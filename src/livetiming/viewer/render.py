@@ -58,7 +58,10 @@ def render(view: View, width: int, height: Optional[int] = None) -> RenderableTy
     header = header_model(view.manifest, view.state, view.now, view.updated_at)
     title = header.title + (f" - {header.description}" if header.description else "")
     clock = "   ".join(part for part in (header.clock, header.age, header.track) if part)
-    parts: list = [line(title, "bold", width), line(header.flag_label, header.flag_style, width, centre=True),
+    heading = Text.assemble((title, "bold"), (f"  {header.source}" if header.source else "", "dim"),
+                            no_wrap=True, overflow="ellipsis", end="\n")
+    heading.truncate(width, overflow="ellipsis")
+    parts: list = [heading, line(header.flag_label, header.flag_style, width, centre=True),
                    line(clock, "", width)]
     table = fit(table_model(view.state or {}, view.manifest, view.columns), width)
     rows = len(table.rows)
