@@ -27,6 +27,9 @@ RELAYS_FILE = "relays.json"
 """Written by the master's relay monitor in the node directory (the router
 worker's working directory), served at `/relays`."""
 RELAYS_RESOURCE = "livetiming.orchestration.relays_web.RelaysResource"
+RECORDINGS_PATH = "recordings"
+RECORDINGS_RESOURCE = "livetiming.orchestration.recordings_web.RecordingsResource"
+"""Downloads of the catalogue's recordings (LIVETIMING_RECORDINGS_DIR)."""
 SERIALIZERS = ["json", "msgpack", "cbor"]
 MAX_MESSAGE_SIZE = 16 * 2 ** 20
 """Bytes in one WebSocket message (Crossbar's default, written out): ample for
@@ -79,12 +82,14 @@ def _node(roles: list, transports: list) -> dict:
 
 def build_config(port: int = 5080, interface: str = "127.0.0.1", production: bool = False) -> dict:
     """The master: realm `timing` with the roles of `permissions`; the web
-    transport with `/relays` (the relay monitor's list); a RawSocket on a
+    transport with `/relays` (the relay monitor's list) and `/recordings/`
+    (the catalogue's downloads); a RawSocket on a
     unix socket for services on the same host; the two private sockets of
     the supervised components."""
-    relays = {RELAYS_PATH: {"type": "resource", "classname": RELAYS_RESOURCE, "extra": {"file": RELAYS_FILE}}}
+    paths = {RELAYS_PATH: {"type": "resource", "classname": RELAYS_RESOURCE, "extra": {"file": RELAYS_FILE}},
+             RECORDINGS_PATH: {"type": "resource", "classname": RECORDINGS_RESOURCE}}
     return _node(realm_roles(), [
-        _web_transport(port, interface, production, AUTH, relays),
+        _web_transport(port, interface, production, AUTH, paths),
         {
             "type": "rawsocket",
             "endpoint": {"type": "unix", "path": UNIX_SOCKET},
