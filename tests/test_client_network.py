@@ -16,7 +16,7 @@ from twisted.internet import reactor
 from livetiming.backoff import BackoffPolicy
 from livetiming.client import Subscriber
 
-kind, target, uuid = sys.argv[1:4]
+kind, target, uuid, when = sys.argv[1:5]
 
 def emit(**fields):
     print(json.dumps(fields), flush=True)
@@ -25,11 +25,16 @@ def on_state(uuid, state, message):
     emit(state=uuid, cars=len(state.get("cars", [])), flag=state.get("session", {}).get("flagState"),
          date=message.date, url=subscriber.url)
 
-subscriber = Subscriber(**{kind: target}, on_state=on_state,
-                        on_listing=lambda listing: emit(listing=sorted(m["uuid"] for m in listing)),
+def on_listing(listing):
+    emit(listing=sorted(m["uuid"] for m in listing))
+    if when == "late":  # as a viewer does: follow the service once it is listed
+        subscriber.follow(uuid)
+
+subscriber = Subscriber(**{kind: target}, on_state=on_state, on_listing=on_listing,
                         on_status=lambda status, url: emit(status=status, url=url),
                         policy=BackoffPolicy("test", initial=0.2, factor=1.5, max=2.0))
-subscriber.follow(uuid)
+if when == "early":
+    subscriber.follow(uuid)
 subscriber.start()
 reactor.run()
 """
@@ -49,9 +54,11 @@ class Probe:
                 return fields
 
 
-def start_probe(processes, tmp_path, kind: str, target: str, uuid: str) -> Probe:
+def start_probe(processes, tmp_path, kind: str, target: str, uuid: str, when: str = "early") -> Probe:
+    """A Subscriber in a process of its own, following `uuid` from the start
+    (`early`) or once a listing names it (`late`)."""
     env = router_env(tmp_path)
-    return Probe(processes([sys.executable, "-c", PROBE, kind, target, uuid], env=env))
+    return Probe(processes([sys.executable, "-c", PROBE, kind, target, uuid, when], env=env))
 
 
 @pytest.fixture
@@ -89,3 +96,10 @@ def test_subscriber_through_the_master_http_url(network, processes, tmp_path):
     probe = start_probe(processes, tmp_path, "master", http, uuid)
     state = probe.next("state", state=uuid)
     assert state["cars"] == 20 and state["url"] == url
+
+
+def test_following_once_listed_gets_each_state_once(network, processes, tmp_path):
+    _, url, uuid = network
+    probe = start_probe(processes, tmp_path, "url", url, uuid, when="late")
+    dates = [probe.next("state", state=uuid)["date"] for _ in range(4)]
+    assert dates == sorted(set(dates)), "each state once, in order"

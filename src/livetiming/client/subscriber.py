@@ -83,6 +83,8 @@ class Subscriber:
         """The master's latest relay listing (kept when the master cannot be asked)."""
         self.followed: Set[str] = set()
         self.session = None
+        self._subscribed: Set[str] = set()
+        """The services subscribed to on the current session."""
         self._component: Optional[Component] = None
         self._attempt = 0
         self._retry = None
@@ -113,7 +115,9 @@ class Subscriber:
             return
         self.followed.add(uuid)
         if self.connected:
-            self._subscribe_state(self.session, uuid)
+            self._subscribe_state(self.session, uuid).addErrback(
+                lambda failure: self.log.warn("Could not subscribe to {uuid}: {error}", uuid=uuid,
+                                              error=failure.getErrorMessage()))
 
     # ------------------------------------------------------------- choosing
 
@@ -189,6 +193,7 @@ class Subscriber:
     @inlineCallbacks
     def _joined(self, session, details):
         self.session = session
+        self._subscribed = set()
         self._attempt = 0
         self.failures = self.failures.forget(self.url)
         self.log.info("Joined {url}", url=self.url)
@@ -213,6 +218,11 @@ class Subscriber:
         self.log.info("Left {url}: {reason}", url=self.url, reason=details.reason)
 
     def _subscribe_state(self, session, uuid: str) -> Deferred:
+        """Subscribe once per session (a second handler would get every state twice)."""
+        if uuid in self._subscribed:
+            return succeed(None)
+        self._subscribed.add(uuid)
+
         def on_state(*args, **kwargs):
             try:
                 message = parse(args[0] if args else None)
