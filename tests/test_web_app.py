@@ -221,13 +221,16 @@ def test_delay_holds_updates_back_and_survives_reload(browser, demo_router, shot
 def test_hidden_columns_and_focused_car_are_remembered(browser, demo_router):
     url, uuid = demo_router
     page, console = timing_page(browser, url, uuid)
-    page.locator("#settings summary").click()
-    page.locator('input[data-heading="Team"]').uncheck()
-    assert "Team" not in page.locator("#timing-table thead th").all_inner_texts()
     row = page.locator("#timing-table tbody:not(.pinned) tr").nth(2)
     car = row.get_attribute("data-car")
     row.click()
     page.locator(f'#timing-table tbody.pinned tr[data-car="{car}"]').wait_for()
+    page.locator("#settings summary").click()
+    page.locator('input[data-heading="Team"]').uncheck()
+    assert "Team" not in page.locator("#timing-table thead th").all_inner_texts()
+    pinned = page.locator(f'#timing-table tbody.pinned tr[data-car="{car}"]')
+    pinned.wait_for()
+    assert pinned.locator("td").count() == len(page.locator("#timing-table thead th").all_inner_texts())
 
     page.reload()
     page.locator(f'#timing-table tbody.pinned tr[data-car="{car}"]').wait_for()

@@ -106,3 +106,7 @@ def test_pure_parts(node):
     assert result["format"] == ["1:23.456", "9.500", "10:01.000", "IN PIT", "1.500", "1:15.000", "1 lap", "1:02:05",
                                 "\u00a9 A & B \u00a9 &bogus;"]
     assert result["analysis"] == {"stints": 2, "session": 8}
+    services = {"page": "services", "uuid": None}
+    assert result["routes"] == [services, services, {"page": "timing", "uuid": "abc123"},
+                                {"page": "analysis", "uuid": "abc123"}, {"page": "timing", "uuid": "abc123"},
+                                services, services]

@@ -12,6 +12,7 @@ const { pickLeastLoaded, listingOf, ownWebSocket } = await import(`${js}relays.j
 const { DelayBuffer } = await import(`${js}delay.js`);
 const { formatTime, formatDelta, formatClock, decodeEntities } = await import(`${js}format.js`);
 const { mergeKey, stintsOf } = await import(`${js}analysis.js`);
+const { route } = await import(`${js}routes.js`);
 
 const plan = JSON.parse(process.argv[2]);
 
@@ -52,4 +53,5 @@ process.stdout.write(`${JSON.stringify({
   format: [formatTime(83.456), formatTime(9.5), formatTime(601.0001), formatTime("IN PIT"), formatDelta(1.5),
     formatDelta(75), formatDelta("1 lap"), formatClock(3725.9), decodeEntities("&copy; A &amp; B &#169; &bogus;")],
   analysis: { stints: stintsOf(data, "7").length, session: data.session.leaderLap },
+  routes: ["", "#/", "#/abc123", "#/abc123/analysis", "#/abc123/other", "#/bad uuid", "#/../x"].map(route),
 })}\n`);

@@ -137,7 +137,12 @@ export function mountAnalysis(container, { client, directory, uuid }) {
     timeline.replaceChildren(el("h2", { text: "Stint timeline" }),
       stintTimeline(all, data.session?.flagStats, data.session?.currentTimestamp));
     if (!chosen || !nums.includes(chosen)) chosen = nums[0] || null;
-    chartCar.replaceChildren(...nums.map((num) => el("option", { value: num, selected: num === chosen, text: `#${num}` })));
+    const options = nums.join(" ");
+    if (chartCar.dataset.options !== options) { // rebuilt only when the cars change (an open list stays open)
+      chartCar.dataset.options = options;
+      chartCar.replaceChildren(...nums.map((num) => el("option", { value: num, text: `#${num}` })));
+    }
+    chartCar.value = chosen || "";
     chart.replaceChildren(chosen ? lapChart(stintsOf(data, chosen)) : el("p", { class: "muted", text: "No cars yet" }));
     cars.replaceChildren(...all.map(({ num, stints, driverName }) => {
       const [cls, team, car] = Array.isArray(data.static?.[num]) ? data.static[num] : [];

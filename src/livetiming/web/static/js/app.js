@@ -7,24 +7,14 @@ import { mountAnalysis } from "./analysis.js";
 import { Directory } from "./directory.js";
 import { Metrics } from "./metrics.js";
 import { chooseServer } from "./relays.js";
+import { route } from "./routes.js";
 import { mountServices } from "./services.js";
 import { loadSettings } from "./settings.js";
 import { mountTiming } from "./timing.js";
 import { WampClient } from "./wamp.js";
 
-const UUID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** The page a hash names: {page, uuid}. */
-export function route(hash) {
-  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean);
-  if (parts.length >= 1 && UUID.test(parts[0])) {
-    return { page: parts[1] === "analysis" ? "analysis" : "timing", uuid: parts[0] };
-  }
-  return { page: "services", uuid: null };
-}
-
 async function main() {
-  const main = document.getElementById("main");
+  const container = document.getElementById("main");
   const status = document.getElementById("connection");
   const metrics = new Metrics();
   const url = await chooseServer(window.location);
@@ -47,11 +37,11 @@ async function main() {
 
   function show() {
     if (current) current.destroy();
-    main.replaceChildren();
+    container.replaceChildren();
     const { page, uuid } = route(window.location.hash);
     const context = { client, directory, settings: loadSettings(), metrics, uuid };
     const mount = { services: mountServices, timing: mountTiming, analysis: mountAnalysis }[page];
-    current = mount(main, context);
+    current = mount(container, context);
     document.body.dataset.page = page;
     if (client.isOpen && current.reconnected) current.reconnected();
     window.scrollTo(0, 0);

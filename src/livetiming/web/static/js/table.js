@@ -40,6 +40,7 @@ export class TimingTable {
     this.columns = [];
     this.visible = [];
     this.rows = [];
+    this.pinnedRow = null;
     this.numIndex = 0;
     this.stateIndex = -1;
   }
@@ -57,6 +58,7 @@ export class TimingTable {
       el("th", { class: `c-${column.type}`, title: column.description || null, scope: "col", text: column.heading }))));
     this.body.replaceChildren();
     this.pinned.replaceChildren();
+    this.pinnedRow = null;
     this.rows = [];
   }
 
