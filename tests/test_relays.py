@@ -215,6 +215,10 @@ def test_a_relay_restarts_its_component_and_its_crossbar_and_clients_are_served_
     out = js_client(url, [{"op": "retained", "topic": f"livetiming.service.{network['uuid']}"},
                           {"op": "call", "procedure": f"livetiming.service.requestState.{network['uuid']}"}])
     assert out["results"][0]["state"] == out["results"][1]["result"]
+    # the relay component kept its upstream session: each event must still arrive once
+    watcher = processes([command("python"), WATCHER, url, "livetiming.directory"])
+    dates = [int(watcher.wait_for(r"event 1 (\d+)").group(1)) for _ in range(4)]
+    assert dates == sorted(set(dates))
     family = [relay.proc.pid, *descendants(relay.proc.pid)]
     relay.signal(signal.SIGTERM)
     assert relay.wait(timeout=60) == 0

@@ -109,7 +109,10 @@ class Relay:
         self.local = None
         self.reporter = None
         self.forwarded = 0
-        self._subscribed_for = None
+        self._subscribed_on = None
+        """The upstream session holding our prefix subscription (one per session)."""
+        self._fetched_for = None
+        """The (upstream, local) pair whose retained events were fetched."""
         self._loop: Optional[task.LoopingCall] = None
         self.components = [
             self._component("upstream", with_retry(transport_for(upstream_url), RELAY_UPSTREAM), None),
@@ -149,8 +152,6 @@ class Relay:
     def _left(self, role: str, session, details) -> None:
         if getattr(self, role) is session:
             setattr(self, role, None)
-            if role == "upstream":
-                self._subscribed_for = None
             reason = f" ({details.reason})" if details is not None else ""
             self.log.warn("Relay lost its {role} session{reason}; reconnecting", role=role, reason=reason)
 
@@ -168,7 +169,6 @@ class Relay:
             yield session.register(self._forwarder(uri), uri,
                                    options=RegisterOptions(match=match, details_arg="details", force_reregister=True))
         self.log.info("Joined the relay's router; forwarding {n} client procedures", n=len(CLIENT_PROCEDURES))
-        self._subscribed_for = None
         self._subscribe()
         if self.on_ready is not None:
             self.on_ready()
@@ -179,16 +179,18 @@ class Relay:
         """Subscribe upstream (again) when both sides are up, then fetch the
         retained events that bring the relay's router up to date."""
         upstream, local = self.upstream, self.local
-        if upstream is None or local is None or self._subscribed_for == (upstream, local):
+        if upstream is None or local is None or self._fetched_for == (upstream, local):
             return
-        self._subscribed_for = (upstream, local)
-        options = SubscribeOptions(match="prefix", details_arg="details")
-        try:
-            yield upstream.subscribe(self._republish, PUBLIC_PREFIX, options=options)
-        except ApplicationError as error:
-            self._subscribed_for = None
-            self.log.error("Cannot subscribe to the upstream: {error}", error=error.error_message())
-            return
+        self._fetched_for = (upstream, local)
+        if self._subscribed_on is not upstream:
+            self._subscribed_on = upstream
+            options = SubscribeOptions(match="prefix", details_arg="details")
+            try:
+                yield upstream.subscribe(self._republish, PUBLIC_PREFIX, options=options)
+            except ApplicationError as error:
+                self._subscribed_on = self._fetched_for = None
+                self.log.error("Cannot subscribe to the upstream: {error}", error=error.error_message())
+                return
         try:
             topics = yield self._retained_topics(upstream)
         except (ApplicationError, defer.TimeoutError) as error:
