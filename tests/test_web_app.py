@@ -359,8 +359,9 @@ def test_new_messages_newest_first(browser, demo_router):
 
 
 def test_services_come_and_go(browser, demo_router, processes, tmp_path):
-    """A new service appears as a card, a hidden one never does, and a
-    stopped one goes; the timing page of a stopped service says so."""
+    """A new service appears as a card, a hidden one never does (its direct
+    link still works), and a stopped one goes; the timing page of a stopped
+    service says so."""
     from network import start_service
 
     url, uuid = demo_router
@@ -374,6 +375,9 @@ def test_services_come_and_go(browser, demo_router, processes, tmp_path):
     card.wait_for()
     assert card.locator(".description").inner_text() == "Second race"
     assert page.locator(f'.card[data-uuid="{hidden}"]').count() == 0
+    direct, direct_console = timing_page(browser, url, hidden)  # not listed, but a direct link works
+    assert direct_console.errors == []
+    direct.context.close()
     watcher, watcher_console = timing_page(browser, url, visible)
     second.stop()
     card.wait_for(state="detached")

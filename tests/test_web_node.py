@@ -106,6 +106,8 @@ def test_pure_parts(node):
     assert result["format"] == ["1:23.456", "9.500", "10:01.000", "IN PIT", "1.500", "1:15.000", "1 lap", "1:02:05",
                                 "\u00a9 A & B \u00a9 &bogus;"]
     assert result["analysis"] == {"stints": 2, "session": 8}
+    # reconnection back-off: 0.5 s doubling to 30 s, jittered by +-25 %
+    assert result["backoff"] == [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 375, 625]
     services = {"page": "services", "uuid": None}
     assert result["routes"] == [services, services, {"page": "timing", "uuid": "abc123"},
                                 {"page": "analysis", "uuid": "abc123"}, {"page": "timing", "uuid": "abc123"},

@@ -13,6 +13,7 @@ const { DelayBuffer } = await import(`${js}delay.js`);
 const { formatTime, formatDelta, formatClock, decodeEntities } = await import(`${js}format.js`);
 const { mergeKey, stintsOf } = await import(`${js}analysis.js`);
 const { route } = await import(`${js}routes.js`);
+const { backoffDelay } = await import(`${js}wamp.js`);
 
 const plan = JSON.parse(process.argv[2]);
 
@@ -53,5 +54,7 @@ process.stdout.write(`${JSON.stringify({
   format: [formatTime(83.456), formatTime(9.5), formatTime(601.0001), formatTime("IN PIT"), formatDelta(1.5),
     formatDelta(75), formatDelta("1 lap"), formatClock(3725.9), decodeEntities("&copy; A &amp; B &#169; &bogus;")],
   analysis: { stints: stintsOf(data, "7").length, session: data.session.leaderLap },
+  backoff: [0, 1, 2, 3, 4, 5, 6, 7, 20].map((n) => backoffDelay(n, { random: () => 0.5 }))
+    .concat([backoffDelay(0, { random: () => 0 }), backoffDelay(0, { random: () => 0.999999 })]),
   routes: ["", "#/", "#/abc123", "#/abc123/analysis", "#/abc123/other", "#/bad uuid", "#/../x"].map(route),
 })}\n`);

@@ -2,7 +2,9 @@
  * The live directory: the services announced on `livetiming.directory`
  * (retained, so a new page gets the listing at once) and, on every
  * (re)connection, `livetiming.directory.listServices`. Hidden services are
- * never listed. Pages listen for changes.
+ * never listed, but their manifests are kept (asked for with
+ * `includeHidden`) so that a direct link to one still works. Pages listen
+ * for changes.
  */
 import { MessageClass, topics, unwrap } from "./protocol.js";
 
@@ -10,6 +12,7 @@ export class Directory {
   constructor(client) {
     this.client = client;
     this.services = new Map();
+    this.hidden = new Map();
     this.loaded = false;
     this.listeners = new Set();
   }
@@ -21,14 +24,15 @@ export class Directory {
 
   /** Ask for the listing (called whenever the connection (re)opens). */
   refresh() {
-    this.client.call(topics.LIST_SERVICES).then(
-      (result) => this._replace(result.args[0]),
+    this.client.call(topics.LIST_SERVICES, [], { includeHidden: true }).then(
+      (result) => this._replace(result.args[0], true),
       () => {}, // no directory yet: the retained topic fills in when it comes
     );
   }
 
+  /** A live service's manifest, hidden or not, or null. */
   get(uuid) {
-    return this.services.get(uuid) || null;
+    return this.services.get(uuid) || this.hidden.get(uuid) || null;
   }
 
   list() {
@@ -49,13 +53,17 @@ export class Directory {
     }
   }
 
-  _replace(manifests) {
+  /** A new listing; `withHidden` when it was asked for with hidden services. */
+  _replace(manifests, withHidden = false) {
     if (!Array.isArray(manifests)) return;
     const services = new Map();
+    const hidden = new Map();
     for (const manifest of manifests) {
-      if (manifest && typeof manifest.uuid === "string" && !manifest.hidden) services.set(manifest.uuid, manifest);
+      if (manifest && typeof manifest.uuid === "string") (manifest.hidden ? hidden : services).set(manifest.uuid, manifest);
     }
     this.services = services;
+    // the public listing never has hidden services: keep those we were told of
+    if (withHidden) this.hidden = hidden;
     this.loaded = true;
     for (const callback of this.listeners) callback(this);
   }

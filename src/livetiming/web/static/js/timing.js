@@ -58,6 +58,7 @@ export function mountTiming(container, { client, directory, settings, metrics, u
   );
 
   let manifest = null;
+  let askedHidden = false;
   let colSpecKey = null;
   let shown = null; // {state, date, shownAt}
   let newestDate = -Infinity;
@@ -67,6 +68,10 @@ export function mountTiming(container, { client, directory, settings, metrics, u
   function applyManifest() {
     const next = directory.get(uuid);
     if (!next) {
+      if (!manifest && directory.loaded && !askedHidden) {
+        askedHidden = true; // perhaps a hidden service started since the last listing
+        directory.refresh();
+      }
       if (!manifest) title.textContent = directory.loaded ? "Service not found" : "Connecting…";
       else if (directory.loaded) {
         gone.hidden = false;
