@@ -105,7 +105,7 @@ class Subscriber:
         self._stopping = True
         if self._retry is not None and self._retry.active():
             self._retry.cancel()
-        if self._component is not None:
+        if self._component is not None:  # the connection in progress (none between two)
             return self._component.stop()
         return succeed(None)
 
@@ -171,6 +171,7 @@ class Subscriber:
         """The connection is over (it failed, or it joined and was lost)."""
         was_connected = self.session is not None
         self.session = None
+        self._component = None
         if self._stopping:
             return
         if was_connected:
