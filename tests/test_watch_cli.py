@@ -1,7 +1,8 @@
 """`livetiming-watch` end to end in a pseudo-terminal: against a real router
-with two demo services (chosen by uuid through --url and through --master;
-listed when none is chosen; an unknown one refused), and against a
-standalone demo service; Ctrl-C (SIGINT) exits 0 and leaves the screen."""
+with two demo services and a relay (the service chosen by uuid on the router,
+on the relay, and through --master, which picks the relay; listed when none
+is chosen; an unknown one refused), and against a standalone demo service;
+Ctrl-C (SIGINT) exits 0 and leaves the screen."""
 import fcntl
 import os
 import re
@@ -14,12 +15,13 @@ import time
 
 import pytest
 
-from network import router_env, start_router, start_service
+from network import relays_listed, router_env, start_relay, start_router, start_service
 from processes import command
 
 ROWS, COLUMNS = 40, 130
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]")
 LAP_TIME = r"\d:\d\d\.\d{3}"
+RELAY_KEY = "watch-test-relay-key-0123456789"
 STANDALONE = r"^Standalone server for uuid:([0-9a-f]{32}) listening on port:(\d+)$"
 
 
@@ -93,14 +95,29 @@ def terminals(tmp_path):
 
 @pytest.fixture(scope="module")
 def network(module_processes, tmp_path_factory):
-    """A real router with two demo services."""
+    """A real router with two demo services and one keyed relay, listed at /relays."""
     tmp_path = tmp_path_factory.mktemp("watch")
-    router, url = start_router(module_processes, tmp_path, env=router_env(tmp_path))
+    (tmp_path / "relay-keys").write_text(RELAY_KEY + "\n")
+    router, url = start_router(module_processes, tmp_path,
+                               env=router_env(tmp_path, LIVETIMING_RELAY_KEY_FILE=tmp_path / "relay-keys"))
     first = start_service(module_processes, url, tmp_path, "demo", "--cars", "20", "--speed", "10",
                           "-d", "First demo")[1]
     second = start_service(module_processes, url, tmp_path, "demo", "--cars", "20", "--speed", "10",
                            "-d", "Second demo", "--seed", "5")[1]
-    return url, first, second
+    relay = start_relay(module_processes, tmp_path, url, key=RELAY_KEY)[1]
+    return url, first, second, relay
+
+
+def http_of(ws_url: str) -> str:
+    return ws_url.replace("ws://", "http://").removesuffix("/ws")
+
+
+def until_listed(master_http: str, relay: str, timeout: float = 60) -> None:
+    """Poll /relays (no event to await) until the relay is listed."""
+    deadline = time.monotonic() + timeout
+    while relay not in relays_listed(master_http):
+        assert time.monotonic() < deadline, f"{relay} never listed"
+        time.sleep(0.2)
 
 
 def assert_timing_screen(terminal, description: str, server: str) -> None:
@@ -111,18 +128,25 @@ def assert_timing_screen(terminal, description: str, server: str) -> None:
 
 
 def test_watch_a_service_by_uuid_on_a_router(network, terminals):
-    url, first, second = network
+    url, first, second, relay = network
     assert_timing_screen(terminals("--url", url, "--service", first), "First demo", url)
 
 
-def test_watch_through_the_master_picks_it_when_no_relay_is_listed(network, terminals):
-    url, first, second = network
-    master = url.replace("ws://", "http://").removesuffix("/ws")
-    assert_timing_screen(terminals("--master", master, "--service", second[:8]), "Second demo", url)
+def test_watch_on_a_relay(network, terminals):
+    url, first, second, relay = network
+    assert_timing_screen(terminals("--url", relay, "--service", second), "Second demo", relay)
+
+
+def test_watch_through_the_master_picks_its_relay(network, terminals):
+    url, first, second, relay = network
+    until_listed(http_of(url), relay)
+    assert_timing_screen(terminals("--master", http_of(url), "--service", second[:8]), "Second demo", relay)
+    # the same, recognised from the form of --url
+    assert_timing_screen(terminals("--url", http_of(url), "--service", first), "First demo", relay)
 
 
 def test_watch_with_columns_and_delay(network, terminals):
-    url, first, second = network
+    url, first, second, relay = network
     terminal = terminals("--url", url, "--service", first, "--columns", "Num,Driver,Last", "--delay", "1")
     terminal.wait_for(r"Num\s+Driver\s+Last\s*\n", LAP_TIME, "delay 1s")
     assert not re.search(r"Num\s+State", terminal.text)
@@ -130,7 +154,7 @@ def test_watch_with_columns_and_delay(network, terminals):
 
 
 def test_several_services_are_listed(network, terminals):
-    url, first, second = network
+    url, first, second, relay = network
     terminal = terminals("--url", url)
     assert terminal.finish(timeout=60) == 2
     assert "several services are running; choose one with --service" in terminal.text
@@ -138,7 +162,7 @@ def test_several_services_are_listed(network, terminals):
 
 
 def test_an_unknown_service_or_column_is_refused(network, terminals):
-    url, first, second = network
+    url, first, second, relay = network
     terminal = terminals("--url", url, "--service", "no such race")
     assert terminal.finish(timeout=60) == 1
     assert "no single service matches 'no such race'" in terminal.text
