@@ -201,9 +201,9 @@ def test_delay_holds_updates_back_and_survives_reload(browser, demo_router, shot
     page, console = timing_page(browser, url, uuid)
     delay = 3
     page.locator("#settings summary").click()
-    changed_at = page.evaluate("Date.now()")
     page.fill("#delay", str(delay))
     page.locator("#delay").dispatch_event("change")
+    changed_at = page.evaluate("Date.now()")  # every update that arrives from now on is held back
     update = shown_after(page, changed_at)
     assert update["shownAt"] - update["receivedAt"] >= delay * 1000
     assert page.locator("#delay-note").inner_text() == f"(delayed {delay} s)"

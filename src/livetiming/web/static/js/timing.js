@@ -60,7 +60,7 @@ export function mountTiming(container, { client, directory, settings, metrics, u
   let manifest = null;
   let askedHidden = false;
   let colSpecKey = null;
-  let shown = null; // {state, date, shownAt}
+  let shown = null; // the update on screen: {state, date, receivedAt, decodeMs}
   let newestDate = -Infinity;
   const buffer = new DelayBuffer(show);
   buffer.setDelay(settings.delay);
@@ -92,7 +92,7 @@ export function mountTiming(container, { client, directory, settings, metrics, u
       colSpecKey = key;
       table.setColumns(manifest.colSpec, settings.hidden);
       drawSettings();
-      if (shown) draw(shown.state);
+      if (shown) render(shown);
     }
   }
 
@@ -156,11 +156,16 @@ export function mountTiming(container, { client, directory, settings, metrics, u
   }
 
   function show(item) {
+    shown = item;
+    render(item);
+  }
+
+  /** Draw an update (once the manifest is known) and record what it cost. */
+  function render(item) {
     const started = performance.now();
-    draw(item.state);
+    if (!draw(item.state)) return;
     const renderMs = performance.now() - started;
     const shownAt = Date.now();
-    shown = { state: item.state, date: item.date, shownAt };
     table.element.dataset.date = String(item.date);
     const entry = { date: item.date, receivedAt: item.receivedAt, shownAt, decodeMs: item.decodeMs, renderMs,
       cars: Array.isArray(item.state.cars) ? item.state.cars.length : 0, paintedAt: null };
@@ -170,8 +175,9 @@ export function mountTiming(container, { client, directory, settings, metrics, u
     tick();
   }
 
+  /** The state on screen; false while the manifest (the columns) is unknown. */
   function draw(state) {
-    if (!manifest) return;
+    if (!manifest) return false;
     waiting.hidden = true;
     table.update(state.cars, state.highlight, settings.focus[uuid] || null);
     messages.update(state.messages);
@@ -183,8 +189,13 @@ export function mountTiming(container, { client, directory, settings, metrics, u
     flag.textContent = FLAG_LABELS[known] || "";
     const specs = Array.isArray(manifest.trackDataSpec) ? manifest.trackDataSpec : [];
     const values = Array.isArray(session.trackData) ? session.trackData : [];
-    trackData.replaceChildren(...specs.flatMap((heading, i) =>
-      [el("dt", { text: heading }), el("dd", { text: values[i] ?? "" })]));
+    const trackKey = JSON.stringify([specs, values]);
+    if (trackKey !== trackData.dataset.key) {
+      trackData.dataset.key = trackKey;
+      trackData.replaceChildren(...specs.flatMap((heading, i) =>
+        [el("dt", { text: heading }), el("dd", { text: values[i] ?? "" })]));
+    }
+    return true;
   }
 
   /** Clocks and age, once a second and after each update. */
