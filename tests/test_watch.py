@@ -313,6 +313,15 @@ def test_choose_service(wanted, uuid):
     assert choose_service(LISTING, wanted).manifest["uuid"] == uuid
 
 
+def test_a_hidden_service_is_chosen_only_by_its_whole_uuid():
+    listing = LISTING + [{"uuid": "dddd4444", "name": "Secret test", "hidden": True}]
+    assert choose_service(listing, "dddd4444").manifest["name"] == "Secret test"
+    assert choose_service(listing, "dddd").manifest is None
+    assert choose_service(listing, "secret").manifest is None
+    assert "dddd4444" not in [m["uuid"] for m in choose_service(listing, None).candidates]
+    assert choose_service(listing[2:], None).manifest["uuid"] == "cccc3333"
+
+
 def test_choose_service_lists_the_candidates():
     assert choose_service(LISTING[:1], None).manifest["uuid"] == "aaaa1111"
     assert choose_service(LISTING, None).candidates == LISTING

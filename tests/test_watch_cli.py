@@ -1,8 +1,9 @@
 """`livetiming-watch` end to end in a pseudo-terminal: against a real router
-with two demo services and a relay (the service chosen by uuid on the router,
-on the relay, and through --master, which picks the relay; listed when none
-is chosen; an unknown one refused), and against a standalone demo service;
-Ctrl-C (SIGINT) exits 0 and leaves the screen."""
+with two demo services, a hidden one and a relay (a service chosen by uuid on
+the router, a hidden one by its uuid, on the relay, and through --master,
+which picks the relay; the visible ones listed when none is chosen; an
+unknown one refused), and against a standalone demo service; Ctrl-C
+(SIGINT) exits 0 and leaves the screen."""
 import fcntl
 import os
 import re
@@ -105,7 +106,9 @@ def network(module_processes, tmp_path_factory):
     second = start_service(module_processes, url, tmp_path, "demo", "--cars", "20", "--speed", "10",
                            "-d", "Second demo", "--seed", "5")[1]
     relay = start_relay(module_processes, tmp_path, url, key=RELAY_KEY)[1]
-    return url, first, second, relay
+    hidden = start_service(module_processes, url, tmp_path, "demo", "--cars", "20", "--speed", "10",
+                           "-d", "Hidden demo", "-H")[1]
+    return url, first, second, relay, hidden
 
 
 def http_of(ws_url: str) -> str:
@@ -128,17 +131,22 @@ def assert_timing_screen(terminal, description: str, server: str) -> None:
 
 
 def test_watch_a_service_by_uuid_on_a_router(network, terminals):
-    url, first, second, relay = network
+    url, first, second, relay, hidden = network
     assert_timing_screen(terminals("--url", url, "--service", first), "First demo", url)
 
 
+def test_watch_a_hidden_service_by_its_uuid(network, terminals):
+    url, first, second, relay, hidden = network
+    assert_timing_screen(terminals("--url", url, "--service", hidden), "Hidden demo", url)
+
+
 def test_watch_on_a_relay(network, terminals):
-    url, first, second, relay = network
+    url, first, second, relay, hidden = network
     assert_timing_screen(terminals("--url", relay, "--service", second), "Second demo", relay)
 
 
 def test_watch_through_the_master_picks_its_relay(network, terminals):
-    url, first, second, relay = network
+    url, first, second, relay, hidden = network
     until_listed(http_of(url), relay)
     assert_timing_screen(terminals("--master", http_of(url), "--service", second[:8]), "Second demo", relay)
     # the same, recognised from the form of --url
@@ -146,7 +154,7 @@ def test_watch_through_the_master_picks_its_relay(network, terminals):
 
 
 def test_watch_with_columns_and_delay(network, terminals):
-    url, first, second, relay = network
+    url, first, second, relay, hidden = network
     terminal = terminals("--url", url, "--service", first, "--columns", "Num,Driver,Last", "--delay", "1")
     terminal.wait_for(r"Num\s+Driver\s+Last\s*\n", LAP_TIME, "delay 1s")
     assert not re.search(r"Num\s+State", terminal.text)
@@ -154,15 +162,15 @@ def test_watch_with_columns_and_delay(network, terminals):
 
 
 def test_several_services_are_listed(network, terminals):
-    url, first, second, relay = network
+    url, first, second, relay, hidden = network
     terminal = terminals("--url", url)
     assert terminal.finish(timeout=60) == 2
     assert "several services are running; choose one with --service" in terminal.text
-    assert first in terminal.text and second in terminal.text
+    assert first in terminal.text and second in terminal.text and hidden not in terminal.text
 
 
 def test_an_unknown_service_or_column_is_refused(network, terminals):
-    url, first, second, relay = network
+    url, first, second, relay, hidden = network
     terminal = terminals("--url", url, "--service", "no such race")
     assert terminal.finish(timeout=60) == 1
     assert "no single service matches 'no such race'" in terminal.text

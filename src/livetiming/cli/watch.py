@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--standalone", metavar="URL", help="a standalone service's ws://host:port (or host:port, "
                                                            "or a port on this machine)")
     parser.add_argument("--service", metavar="UUID|NAME",
-                        help="the service to watch (default: the only one running)")
+                        help="the service to watch: its uuid (or a unique start of it) or name (or a unique part "
+                             "of it); a hidden service by its whole uuid (default: the only one running)")
     parser.add_argument("--delay", type=delay_seconds, default=0.0, metavar="SECONDS",
                         help="show every update this many seconds late (to match a TV feed)")
     parser.add_argument("--columns", type=column_list, metavar="A,B,...",
@@ -127,10 +128,9 @@ class Watcher:
         callbacks = dict(on_state=self.on_state, on_listing=self.on_listing, on_status=self.on_status)
         if kind == "standalone":
             self.subscriber = StandaloneSubscriber(url, reactor=reactor, **callbacks)
-        elif kind == "master":
-            self.subscriber = Subscriber(master=url, reactor=reactor, **callbacks)
-        else:
-            self.subscriber = Subscriber(url=url, reactor=reactor, **callbacks)
+        else:  # a hidden service can be watched by its uuid, so the directory is asked for those too
+            where = {"master": url} if kind == "master" else {"url": url}
+            self.subscriber = Subscriber(**where, include_hidden=bool(args.service), reactor=reactor, **callbacks)
         self.live: Optional[Live] = None
 
     # ---------------------------------------------------------- callbacks
@@ -145,7 +145,7 @@ class Watcher:
             current = [manifest for manifest in listing if manifest.get("uuid") == self.manifest.get("uuid")]
             if current:
                 self.manifest = current[0]  # a new session may bring a new manifest
-            self.gone = not current
+            self.gone = not current and self.manifest.get("hidden") is not True  # only asked for on joining
             self.draw()
             return
         if not listing:

@@ -53,7 +53,11 @@ class Subscriber:
 
     Give `url` (a router or relay, `ws://host:port/ws`) or `master` (the
     master's `http://host:port`, to be spread over its relays). Callbacks
-    run in the reactor thread. `follow(uuid)` may be called at any time."""
+    run in the reactor thread: `on_listing(manifests)` with the directory's
+    answer on every join and each retained/published listing after it,
+    `on_state(uuid, state, message)` for each state of a followed service,
+    `on_status("connected" | "disconnected", url)`. `follow(uuid)` may be
+    called at any time (from a callback too)."""
 
     log = Logger()
 
@@ -61,7 +65,7 @@ class Subscriber:
                  on_state: Optional[StateCallback] = None, on_listing: Optional[ListingCallback] = None,
                  on_status: Optional[StatusCallback] = None, policy: BackoffPolicy = ROUTER,
                  avoid_for: float = AVOID_FOR, timeout: float = TIMEOUT, rng: Optional[random.Random] = None,
-                 reactor=None):
+                 include_hidden: bool = False, reactor=None):
         if (url is None) == (master is None):
             raise SubscriberURLError("give a server URL or a master URL, not both")
         if url is not None:
@@ -73,6 +77,8 @@ class Subscriber:
         self.on_listing = on_listing or (lambda listing: None)
         self.on_status = on_status or (lambda status, url: None)
         self.policy, self.avoid_for, self.timeout, self.rng = policy, avoid_for, timeout, rng
+        self.include_hidden = include_hidden
+        """Ask the directory for hidden services too (on joining; the retained listing never has them)."""
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
@@ -201,7 +207,8 @@ class Subscriber:
         # The directory's answer first: it is current, while the retained
         # listing may be up to one directory publish interval old.
         try:
-            self.on_listing(manifests((yield session.call(RPC.DIRECTORY_LISTING))))
+            options = {"includeHidden": True} if self.include_hidden else {}
+            self.on_listing(manifests((yield session.call(RPC.DIRECTORY_LISTING, **options))))
         except (ApplicationError, TransportLost, DecodeError) as error:
             self.log.warn("Could not list the services on {url}: {error}", url=self.url, error=error)
         if not session.is_attached():

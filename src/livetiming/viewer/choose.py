@@ -1,6 +1,7 @@
 """Which service to watch, from a directory listing and what the user typed
 (`--service`): its uuid (or a unique start of it), or its name (exact, any
-case, else a unique part of it); with nothing typed, the only one running."""
+case, else a unique part of it); with nothing typed, the only one running.
+Hidden services only by their exact uuid."""
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence
 
@@ -18,7 +19,14 @@ class Choice:
 
 
 def choose_service(listing: Sequence[Mapping], wanted: Optional[str]) -> Choice:
-    services = [manifest for manifest in listing if isinstance(manifest, Mapping) and manifest.get("uuid")]
+    """A hidden service (in a listing asked with includeHidden) is chosen
+    only by its exact uuid, as its direct link works on the web page; it is
+    never listed nor matched by name."""
+    known = [manifest for manifest in listing if isinstance(manifest, Mapping) and manifest.get("uuid")]
+    hidden = [manifest for manifest in known if manifest.get("hidden") is True]
+    if wanted and any(manifest["uuid"] == wanted.strip() for manifest in hidden):
+        return Choice(next(manifest for manifest in hidden if manifest["uuid"] == wanted.strip()))
+    services = [manifest for manifest in known if manifest.get("hidden") is not True]
     if not wanted:
         return Choice(services[0]) if len(services) == 1 else Choice(None, services)
     wanted = wanted.strip()
