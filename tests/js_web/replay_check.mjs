@@ -36,13 +36,17 @@ function equal(a, b) {
 
 /** A fetch answering Range requests over `bytes`, as Twisted's static.File does. */
 function rangeFetch(bytes) {
-  return async (url, { headers = {} } = {}) => {
+  return async (url, { method = "GET", headers = {} } = {}) => {
+    if (method === "HEAD") {
+      return new Response(null, { status: 200, headers: { "Content-Length": String(bytes.length), "Accept-Ranges": "bytes" } });
+    }
     const range = /^bytes=(\d*)-(\d*)$/.exec(headers.Range || "");
     if (!range) return new Response(bytes, { status: 200 });
     let start;
     let end;
     if (range[1] === "") {
-      start = Math.max(0, bytes.length - Number(range[2]));
+      if (Number(range[2]) > bytes.length) return new Response("suffix longer than the file", { status: 500 });
+      start = bytes.length - Number(range[2]);
       end = bytes.length - 1;
     } else {
       start = Number(range[1]);

@@ -142,7 +142,7 @@ export function mountPlayer(container, { client, settings, uuid }) {
         current = next;
         draw(current.state);
         api.lastDrawMs = performance.now() - started;
-        for (const waiter of waiters.splice(0).filter((w) => wanted === null || w.t === t)) waiter.resolve(current);
+        if (wanted === null) for (const waiter of waiters.splice(0)) waiter.resolve(current);
       }
     } catch (error) {
       status.textContent = `This recording cannot be read: ${error.message}`;
@@ -261,7 +261,7 @@ export function mountPlayer(container, { client, settings, uuid }) {
 
   function drawFlags(periods) {
     const span = Math.max(1, recording.last - recording.first);
-    flagStrip.replaceChildren(...periods.filter((p) => p.flag !== "none" && p.end > p.start).map((p) => {
+    flagStrip.replaceChildren(...periods.filter((p) => p.flag !== "none" && p.flag !== "green" && p.end > p.start).map((p) => {
       const left = Math.max(0, (p.start - recording.first) / span) * 100;
       const width = Math.max(0.2, (Math.min(p.end, recording.last) - Math.max(p.start, recording.first)) / span * 100);
       return el("span", { class: `period flag-${p.flag}`, "data-flag": p.flag, title: `${p.flag.replace(/_/g, " ")} `

@@ -45,26 +45,27 @@ export function blobSource(blob) {
 }
 
 /**
- * Bytes of `url` by HTTP Range. The first request asks for the tail
- * (`bytes=-N`), which also gives the size from `Content-Range`; a server
- * that ignores ranges sends the whole file, which is then kept and read.
+ * Bytes of `url` by HTTP Range. A HEAD request gives the size (a suffix
+ * range `bytes=-N` longer than the file is not safe to ask: Twisted's
+ * static.File answers it with a 500), then every read is one
+ * `bytes=start-end` request. A server that does not offer ranges gets one
+ * whole download, which is then kept and read.
  */
-export async function httpSource(url, { fetchImpl = globalThis.fetch, tail = TAIL } = {}) {
-  const first = await fetchImpl(url, { headers: { Range: `bytes=-${tail}` } });
-  if (first.status === 200) return bufferSource(await first.arrayBuffer());
-  if (first.status !== 206) throw new ZipError(`${url}: HTTP ${first.status}`);
-  const total = /\/(\d+)\s*$/.exec(first.headers.get("Content-Range") || "");
-  if (!total) throw new ZipError(`${url}: no size in Content-Range`);
-  const size = Number(total[1]);
-  const tailBytes = new Uint8Array(await first.arrayBuffer());
-  const tailStart = size - tailBytes.length;
+export async function httpSource(url, { fetchImpl = globalThis.fetch } = {}) {
+  const head = await fetchImpl(url, { method: "HEAD" });
+  if (!head.ok) throw new ZipError(`${url}: HTTP ${head.status}`);
+  const length = Number(head.headers.get("Content-Length"));
+  if (!/bytes/i.test(head.headers.get("Accept-Ranges") || "") || !Number.isSafeInteger(length)) {
+    const whole = await fetchImpl(url);
+    if (!whole.ok) throw new ZipError(`${url}: HTTP ${whole.status}`);
+    return bufferSource(await whole.arrayBuffer());
+  }
   const source = {
-    size,
+    size: length,
     requests: 1,
-    bytesRead: tailBytes.length,
-    async read(offset, length) {
-      const end = Math.min(size, offset + length);
-      if (offset >= tailStart) return tailBytes.subarray(offset - tailStart, end - tailStart);
+    bytesRead: 0,
+    async read(offset, count) {
+      const end = Math.min(length, offset + count);
       if (end <= offset) return new Uint8Array(0);
       const answer = await fetchImpl(url, { headers: { Range: `bytes=${offset}-${end - 1}` } });
       if (answer.status !== 206) throw new ZipError(`${url}: HTTP ${answer.status} for a range`);
