@@ -7,10 +7,20 @@
  * master with relays sends the app's live connection to a relay). A page
  * served by a relay finds no catalogue and says so.
  */
+import { el } from "./dom.js";
 import { ownWebSocket } from "./relays.js";
 import { WampClient } from "./wamp.js";
 
 const UUID = /^[A-Za-z0-9_:-]{1,128}$/;
+
+let styled = false;
+
+/** The recordings pages' own stylesheet, added to the page once. */
+export function addStyles() {
+  if (styled) return;
+  styled = true;
+  document.head.append(el("link", { rel: "stylesheet", href: "css/replay.css" }));
+}
 
 export function isRecordingUuid(uuid) {
   return typeof uuid === "string" && UUID.test(uuid);

@@ -1,7 +1,7 @@
 /**
  * The analysis page's two SVG drawings: a lap-time chart for one car (one
  * line per stint, yellow laps marked) and a stint timeline for every car
- * (one bar per stint, coloured by driver, over the session's flag periods).
+ * (one bar per stint, coloured by driver, under the session's flag periods).
  * Plain SVG elements, scaled with a viewBox so they fit a phone's width.
  */
 import { svg } from "./dom.js";
@@ -73,7 +73,7 @@ export function lapChart(stints) {
   return root;
 }
 
-/** Every car's stints over session time, flag periods behind them. */
+/** Every car's stints over session time, the caution periods shaded over them. */
 export function stintTimeline(cars, flagStats, now) {
   const rowHeight = 12;
   const pad = { left: 40, right: 8, top: 4, bottom: 20 };
@@ -86,14 +86,6 @@ export function stintTimeline(cars, flagStats, now) {
   const begin = Math.min(...starts);
   const end = Math.max(now || 0, ...cars.flatMap((car) => car.stints.map((stint) => stint[3] || 0)), begin + 1);
   const x = (t) => pad.left + ((t - begin) / (end - begin)) * (width - pad.left - pad.right);
-  for (const period of Array.isArray(flagStats) ? flagStats : []) {
-    const [flagValue, , from, , to] = period;
-    const name = FLAGS[flagValue] || "none";
-    if (flagValue < YELLOW || typeof from !== "number") continue;
-    const left = x(Math.max(begin, from));
-    root.append(svg("rect", { x: left, y: pad.top, width: Math.max(1, x(to ?? end) - left),
-      height: height - pad.top - pad.bottom, class: `period flag-${name}` }));
-  }
   cars.forEach((car, row) => {
     const top = pad.top + row * rowHeight;
     root.append(svg("text", { x: pad.left - 4, y: top + rowHeight - 3, "text-anchor": "end", class: "axis",
@@ -107,6 +99,15 @@ export function stintTimeline(cars, flagStats, now) {
       root.append(bar);
     }
   });
+  // flag periods over the bars, translucent, so they show where they matter
+  for (const period of Array.isArray(flagStats) ? flagStats : []) {
+    const [flagValue, , from, , to] = period;
+    const name = FLAGS[flagValue] || "none";
+    if (flagValue < YELLOW || typeof from !== "number") continue;
+    const left = x(Math.max(begin, from));
+    root.append(svg("rect", { x: left, y: pad.top, width: Math.max(1, x(to ?? end) - left),
+      height: height - pad.top - pad.bottom, class: `period flag-${name}` }));
+  }
   root.append(svg("text", { x: pad.left, y: height - 6, class: "axis", text: formatClock(0) }),
     svg("text", { x: width - pad.right, y: height - 6, "text-anchor": "end", class: "axis",
       text: formatClock(end - begin) }));

@@ -15,7 +15,7 @@
  * `data-time` is the Unix time of the frame shown.
  */
 import { mountAnalysis } from "./analysis.js";
-import { Catalogue, downloadUrl } from "./catalogue.js";
+import { Catalogue, addStyles, downloadUrl } from "./catalogue.js";
 import { el } from "./dom.js";
 import { formatClock } from "./format.js";
 import { MessagesPanel } from "./messages.js";
@@ -49,13 +49,6 @@ export function formatOffset(seconds) {
 function flagName(value) {
   const name = typeof value === "string" ? value.toLowerCase() : "none";
   return Object.hasOwn(FLAG_LABELS, name) ? name : "none";
-}
-
-let styled = false;
-function addStyles() {
-  if (styled) return;
-  styled = true;
-  document.head.append(el("link", { rel: "stylesheet", href: "css/replay.css" }));
 }
 
 export function mountPlayer(container, { client, settings, uuid }) {
@@ -95,7 +88,7 @@ export function mountPlayer(container, { client, settings, uuid }) {
       el("nav", {}, el("a", { href: "#/recordings", class: "nav", text: "◂ Recordings" }), timingTab, analysisTab),
       title, description, recorded, downloads, status),
     el("div", { class: "replay-controls" }, playButton, speedSelect, clock, jumpForm),
-    el("div", { class: "replay-seek" }, flagStrip, seekBar),
+    el("div", { class: "replay-seek" }, seekBar, flagStrip),
     timingView, analysisView);
   container.append(root);
 

@@ -5,7 +5,7 @@
  * whether it has an analysis, and download links for the ZIP and the
  * analysis file (served by the master at `/recordings/<uuid>.zip|.json`).
  */
-import { Catalogue, catalogueProblem, downloadUrl, isRecordingUuid } from "./catalogue.js";
+import { Catalogue, addStyles, catalogueProblem, downloadUrl, isRecordingUuid } from "./catalogue.js";
 import { el } from "./dom.js";
 import { formatClock } from "./format.js";
 
@@ -18,6 +18,7 @@ export function formatDateTime(unixSeconds) {
 }
 
 export function mountRecordings(container, { client }) {
+  addStyles();
   const catalogue = new Catalogue(client);
   const status = el("p", { class: "muted", id: "recordings-status", text: "Loading the recordings…" });
   const filter = el("select", { id: "recordings-filter" }, el("option", { value: "", text: "All recordings" }));
@@ -25,7 +26,7 @@ export function mountRecordings(container, { client }) {
   const next = el("button", { type: "button", id: "recordings-next", text: "Older ▸", disabled: true });
   const pageInfo = el("span", { id: "recordings-page", class: "muted" });
   const body = el("tbody");
-  const table = el("table", { class: "stints recordings", id: "recordings" },
+  const table = el("table", { class: "recordings", id: "recordings" },
     el("thead", {}, el("tr", {}, ["Name", "Description", "Start", "Duration", "Analysis", "Download"]
       .map((heading) => el("th", { text: heading })))),
     body);
