@@ -61,6 +61,26 @@ def start_relay(processes, tmp_path, upstream, name="relay", key=None, listed=Tr
     return process, url
 
 
+def http_of(ws_url: str) -> str:
+    """The web root (no trailing slash) of a router or relay given by its WebSocket URL."""
+    return ws_url.replace("wss://", "https://").replace("ws://", "http://").rsplit("/ws", 1)[0]
+
+
+def until(condition, timeout=30.0, interval=0.2, what="condition"):
+    """Poll an HTTP-side condition (there is no event to await, e.g. the
+    master's `/relays`) until it holds, within a deadline; its value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
 def relays_listed(http_url: str) -> dict:
     """The master's `GET /relays` answer, {relay url: client count}."""
     import urllib.request

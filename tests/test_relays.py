@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from network import free_port, js_client, relays_listed, router_env, start_relay, start_router, start_service
+from network import (
+    free_port,
+    http_of,
+    js_client,
+    relays_listed,
+    router_env,
+    start_relay,
+    start_router,
+    start_service,
+    until,
+)
 from processes import command, command_line, descendants, wait_gone
 
 WATCHER = str(Path(__file__).parent / "relay_watcher.py")
@@ -22,22 +32,6 @@ def master_env(tmp_path, **extra):
     key_file = tmp_path / "relay-keys"
     key_file.write_text("# relays we run\n" + "\n".join(KEYS) + "\n\nshort\n")
     return router_env(tmp_path, LIVETIMING_RELAY_KEY_FILE=key_file, LIVETIMING_RELAY_EXPIRY=EXPIRY, **extra)
-
-
-def http_of(ws_url: str) -> str:
-    return ws_url.replace("ws://", "http://").rsplit("/ws", 1)[0]
-
-
-def until(condition, timeout=30.0, interval=0.2, what="condition"):
-    """Poll an HTTP-side condition (there is no event to await) within a deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")
