@@ -248,7 +248,8 @@ def figure(row: dict, key: str, fmt: str = "{:.0f}", per: float = 1.0) -> str:
 
 def table(rows: List[dict], relay_names: List[str]) -> None:
     header = ("setup", "clients", "pub/s", "delivered", "expected", "lost", "p50 ms", "p99 ms", "max ms",
-              "master%", *(f"{name}%" for name in relay_names), "svc%", "clients%", "machine%", "other%")
+              "master%", *(f"{name}%" for name in relay_names), "svc%", "clients%", "machine%", "other%",
+              "full s")
     lines = []
     for r in rows:
         cpu = r["cpu"]
@@ -258,10 +259,11 @@ def table(rows: List[dict], relay_names: List[str]) -> None:
                       figure(r, "delivered", "{}"), figure(r, "expected", "{}"), figure(r, "lost", "{}"),
                       figure(r, "p50"), figure(r, "p99"), figure(r, "max"), f"{cpu['master']:.1f}",
                       *(f"{cpu[name]:.1f}" for name in relay_names), f"{cpu['services']:.0f}",
-                      f"{cpu['clients']:.0f}", f"{cpu['machine']:.0f}", f"{max(0.0, cpu['machine'] - ours):.0f}"))
+                      f"{cpu['clients']:.0f}", f"{cpu['machine']:.0f}", f"{max(0.0, cpu['machine'] - ours):.0f}",
+                      sum(1 for _, _, busy in r["machine_seconds"] if busy >= 0.95 * CAPACITY)))
     widths = [max(len(str(x)) for x in column) for column in zip(header, *lines)]
     print(f"\nCPU in % of one core ({os.cpu_count()} cores = {CAPACITY:.0f} %); delivered/expected/lost are "
-          f"updates in the window")
+          f"updates in the window; full s: seconds of it with the machine >= 95 % busy")
     for line in (header, *lines):
         print("  ".join(str(x).rjust(w) for x, w in zip(line, widths)))
 
