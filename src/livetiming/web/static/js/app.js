@@ -1,7 +1,8 @@
 /**
- * The app's shell: choose the server (least-loaded relay or this one), keep
- * one WAMP connection and the live directory, and show the page the URL's
- * hash names — `#/` services, `#/<uuid>` timing, `#/<uuid>/analysis`.
+ * The app's shell: choose the server (least-loaded relay or this one, or a
+ * standalone service named by `?standalone=ws://host:port`), keep one
+ * connection and the live directory, and show the page the URL's hash
+ * names — `#/` services, `#/<uuid>` timing, `#/<uuid>/analysis`.
  */
 import { mountAnalysis } from "./analysis.js";
 import { Directory } from "./directory.js";
@@ -10,6 +11,7 @@ import { chooseServer } from "./relays.js";
 import { route } from "./routes.js";
 import { mountServices } from "./services.js";
 import { loadSettings } from "./settings.js";
+import { StandaloneClient } from "./standalone.js";
 import { mountTiming } from "./timing.js";
 import { WampClient } from "./wamp.js";
 
@@ -17,10 +19,13 @@ async function main() {
   const container = document.getElementById("main");
   const status = document.getElementById("connection");
   const metrics = new Metrics();
-  const url = await chooseServer(window.location);
+  // `?standalone=ws://host:port`: one standalone service, no router
+  const standalone = new URLSearchParams(window.location.search).get("standalone");
+  const url = standalone && /^wss?:\/\//.test(standalone) ? standalone : await chooseServer(window.location);
   let current = null;
 
-  const client = new WampClient(url, {
+  const Client = url === standalone ? StandaloneClient : WampClient;
+  const client = new Client(url, {
     onOpen: () => {
       status.textContent = "live";
       status.className = "connection live";

@@ -149,9 +149,11 @@ export function mountTiming(container, { client, directory, settings, metrics, u
     offer(message.payload, message.date, receivedAt, performance.now() - started);
   }
 
-  function offer(state, date, receivedAt, decodeMs) {
-    if (!state || typeof state !== "object" || date < newestDate) return;
-    newestDate = date;
+  /** Queue a state for drawing; `published` is false for a requestState
+   * answer, whose real date is unknown: it never holds back a published one. */
+  function offer(state, date, receivedAt, decodeMs, published = true) {
+    if (!state || typeof state !== "object" || !Array.isArray(state.cars) || date < newestDate) return;
+    if (published) newestDate = date;
     buffer.push({ state, date, receivedAt, decodeMs });
   }
 
@@ -224,7 +226,7 @@ export function mountTiming(container, { client, directory, settings, metrics, u
     /** When the connection (re)opens: also ask for the state, in case nothing is retained. */
     reconnected() {
       client.call(topics.requestState(uuid)).then((result) => {
-        if (newestDate === -Infinity && result.args[0]) offer(result.args[0], Date.now(), Date.now(), 0);
+        if (newestDate === -Infinity && result.args[0]) offer(result.args[0], Date.now(), Date.now(), 0, false);
       }, () => {});
     },
     destroy() {
