@@ -31,6 +31,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REFERENCE = "7e1f0c0a71a54c1e9b1d2024041413ff"
 SMALL = "uuid-dvr-small"
 SMALL_FRAMES = 25
+ARCHIVE = 50
 FLAGS = ["none", "green", "white", "chequered", "yellow", "fcy", "code_60", "vsc", "sc", "caution", "red",
          "slow_zone", "code_60_zone"]
 """FlagStatus names by value (constants.md)."""
@@ -57,10 +58,13 @@ def master(module_processes, tmp_path_factory):
     shutil.copy(FIXTURES / "reference_race.zip", directory / "reference.zip")
     shutil.copy(FIXTURES / "reference_race.analysis.json", directory / "reference.json")
     small = make_recording(directory, "small.zip", SMALL, 1_700_000_000, name="Small Series", frames=SMALL_FRAMES)
+    for n in range(ARCHIVE):   # older ones, so that the catalogue has a second page
+        make_recording(directory, f"archive-{n}.zip", f"uuid-archive-{n:02d}", 1_600_000_000 + n * 86_400,
+                       name="Archive")
     env = router_env(tmp_path, LIVETIMING_RECORDINGS_DIR=directory, LIVETIMING_RECORDINGS_REFRESH_INTERVAL=1,
                      GENERATE_ANALYSIS="")
     _, url = start_router(module_processes, tmp_path, env=env)
-    for uuid in (REFERENCE, SMALL):
+    for uuid in (REFERENCE, SMALL):   # one scan indexes them all
         out = js_client(url, [{"op": "until", "procedure": "livetiming.recordings.page", "contains": uuid}])
         assert "error" not in out["results"][0]
     yield {"http": url.replace("ws://", "http://").rsplit("/ws", 1)[0] + "/",
@@ -119,9 +123,12 @@ def jump(page, text: str, second: int) -> None:
 def test_catalogue_lists_both_with_downloads(browser, master, shots):
     page, console = new_page(browser)
     page.goto(f"{master['http']}#/recordings")
-    page.wait_for_function("document.querySelectorAll('#recordings tr.recording').length === 2")
+    page.wait_for_function("document.querySelectorAll('#recordings tr.recording').length === 50")
     uuids = page.evaluate("[...document.querySelectorAll('#recordings tr.recording')].map(tr => tr.dataset.uuid)")
-    assert uuids == [REFERENCE, SMALL]   # newest first
+    # newest first, 50 a page
+    assert uuids == [REFERENCE, SMALL] + [f"uuid-archive-{n:02d}" for n in range(ARCHIVE - 1, 1, -1)]
+    assert page.locator("#recordings-page").inner_text() == "page 1 of 2"
+    assert page.locator("#recordings-previous").is_disabled()
     first = page.locator(f'tr[data-uuid="{REFERENCE}"]')
     assert first.locator(".recording-name").inner_text() == "Timing71 reference race"
     assert first.locator(".description").inner_text() == "45 minutes, 12 cars, 3 classes (synthetic)"
@@ -133,7 +140,7 @@ def test_catalogue_lists_both_with_downloads(browser, master, shots):
     second = page.locator(f'tr[data-uuid="{SMALL}"]')
     assert second.locator(".has-analysis").inner_text() == "–"
     assert second.locator(".download-analysis").count() == 0
-    assert page.locator("#recordings-status").inner_text() == "2 recordings"
+    assert page.locator("#recordings-status").inner_text() == f"{ARCHIVE + 2} recordings"
     page.screenshot(path=str(shots / "recordings.png"), full_page=True)
 
     # downloads: the links' bytes, fetched by the page and by a plain client
@@ -156,7 +163,14 @@ def test_catalogue_lists_both_with_downloads(browser, master, shots):
     page.wait_for_function("document.querySelectorAll('#recordings tr.recording').length === 1")
     assert page.locator("#recordings tr.recording").get_attribute("data-uuid") == SMALL
     page.select_option("#recordings-filter", "")
+    page.wait_for_function("document.querySelectorAll('#recordings tr.recording').length === 50")
+    page.click("#recordings-next")
     page.wait_for_function("document.querySelectorAll('#recordings tr.recording').length === 2")
+    assert page.evaluate("[...document.querySelectorAll('#recordings tr.recording')].map(tr => tr.dataset.uuid)") \
+        == ["uuid-archive-01", "uuid-archive-00"]
+    assert page.locator("#recordings-next").is_disabled()
+    page.click("#recordings-previous")
+    page.wait_for_function("document.querySelectorAll('#recordings tr.recording').length === 50")
 
     page.click(f'tr[data-uuid="{SMALL}"] .recording-name')
     page.wait_for_function("document.querySelector('#player')?.dataset.state === 'paused'")
@@ -239,6 +253,17 @@ def test_player_plays_pauses_and_changes_speed(browser, master, shots):
         manifest = reader.manifest
     check_shows(page, rectool_state(path, str(second)), manifest)
     page.screenshot(path=str(shots / "replay-phone.png"), full_page=True)
+    # keys: -> steps ten seconds, space plays
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    target = page.evaluate("window.livetiming.replay.now()") + 10
+    page.keyboard.press("ArrowRight")
+    with RecordingReader(path) as reader:
+        expected = frame_time(path, target - reader.start_time)
+    page.wait_for_function(f"document.querySelector('#player').dataset.time === '{expected}'")
+    page.keyboard.press(" ")
+    page.wait_for_function("document.querySelector('#player').dataset.state === 'playing'")
+    page.keyboard.press(" ")
+    page.wait_for_function("document.querySelector('#player').dataset.state === 'paused'")
     assert console.errors == []
     page.context.close()
 

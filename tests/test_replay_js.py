@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from livetiming.cli.rectool import TimeArgumentError, parse_time
 from livetiming.recording import RecordingReader, diff, patch
 
 HERE = Path(__file__).parent / "js_web"
@@ -155,3 +156,18 @@ def test_zip_reader_reads_every_member_byte_for_byte(node, tmp_path):
             want = {info.filename: hashlib.sha256(reference.read(info)).hexdigest()
                     for info in reference.infolist() if not info.is_dir()}
         assert run_node(node, "zip", str(path)) == want, path.name
+
+
+def test_jump_box_reads_offsets_as_rectool_does(node):
+    texts = ["+0", "+59", "+1:00", "+0:07:13", "+12:00:00", "+1:02:03.5", "+90", "+1:60", "+1:00:60", "+", "+1::2",
+             "+-1", "+a", "+1:2:3:4", "+24:00:00", "+0:00:00.25"]
+    result = run_node(node, "offsets", json.dumps(texts))
+    for text in texts:
+        try:
+            want = parse_time(text, 0.0)
+        except TimeArgumentError:
+            want = None
+        assert result["parsed"][text] == want, text
+    assert result["formatted"] == {"0": "+0:00:00", "59": "+0:00:59", "60": "+0:01:00", "3599": "+0:59:59",
+                                   "3600": "+1:00:00", "86399": "+23:59:59", "86460.7": "+24:01:00",
+                                   "-5": "+0:00:00"}

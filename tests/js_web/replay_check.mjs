@@ -12,6 +12,8 @@
 //   node replay_check.mjs patch CASES.jsonl
 //     Each line `[before, diff, after]`: patch(diff, before) must equal after
 //     and leave `before` unchanged. Prints {cases, mismatches}.
+//   node replay_check.mjs offsets '["+1:00", ...]'
+//     The jump box's reading of each text, and formatOffset of a few numbers.
 //   node replay_check.mjs zip FILE.zip
 //     Every member's bytes (hex of a SHA-256) as {name: digest}.
 import { createHash } from "node:crypto";
@@ -124,6 +126,13 @@ if (mode === "states") {
   const digests = {};
   for (const name of zip.names()) digests[name] = createHash("sha256").update(await zip.read(name)).digest("hex");
   console.log(JSON.stringify(digests));
+} else if (mode === "offsets") {
+  // argv: JSON list of texts; prints {texts: {text: seconds or null}}
+  const { parseOffset, formatOffset } = await import(`${js}player.js`);
+  const texts = JSON.parse(args[0]);
+  const parsed = Object.fromEntries(texts.map((text) => [text, parseOffset(text)]));
+  const formatted = Object.fromEntries([0, 59, 60, 3599, 3600, 86399, 86460.7, -5].map((n) => [n, formatOffset(n)]));
+  console.log(JSON.stringify({ parsed, formatted }));
 } else {
   console.error("usage: replay_check.mjs states|patch|zip ...");
   process.exit(2);

@@ -10,6 +10,8 @@
  * live analysis page (analysis.js) and gives the flag periods; without one,
  * the periods are drawn as the replay passes them.
  *
+ * Keys: space plays or pauses, ← and → step ten seconds of the race.
+ *
  * For tests and the benchmark, `window.livetiming.replay` is the player:
  * `seek(t)` resolves once the state at t is drawn; the container's
  * `data-time` is the Unix time of the frame shown.
@@ -66,12 +68,14 @@ export function mountPlayer(container, { client, settings, uuid }) {
   const messages = new MessagesPanel();
   const table = new TimingTable(toggleFocus);
   const playButton = el("button", { type: "button", id: "replay-play", text: "▶ Play", disabled: true });
-  const speedSelect = el("select", { id: "replay-speed", disabled: true },
+  const speedSelect = el("select", { id: "replay-speed", disabled: true, "aria-label": "Speed" },
     SPEEDS.map((speed) => el("option", { value: speed, text: `${speed}×` })));
-  const seekBar = el("input", { type: "range", id: "replay-seek", min: 0, max: 0, step: 1, value: 0, disabled: true });
+  const seekBar = el("input", { type: "range", id: "replay-seek", min: 0, max: 0, step: 1, value: 0, disabled: true,
+    "aria-label": "Position in the recording" });
   const flagStrip = el("div", { class: "replay-flags", id: "replay-flags" });
   const clock = el("span", { id: "replay-clock", class: "replay-clock", text: "+0:00:00" });
-  const jumpInput = el("input", { type: "text", id: "replay-jump", placeholder: "+H:MM:SS", size: 9 });
+  const jumpInput = el("input", { type: "text", id: "replay-jump", placeholder: "+H:MM:SS", size: 9,
+    "aria-label": "Jump to a time from the start", title: "Jump to a time from the start: +H:MM:SS" });
   const jumpForm = el("form", { class: "replay-jump" }, jumpInput, " ", el("button", { type: "submit", text: "Go" }));
   const timingTab = el("button", { type: "button", class: "tab active", id: "tab-timing", text: "Timing" });
   const analysisTab = el("button", { type: "button", class: "tab", id: "tab-analysis", text: "Analysis", hidden: true });
@@ -309,6 +313,21 @@ export function mountPlayer(container, { client, settings, uuid }) {
     seek(recording.startTime + offset);
   });
 
+  /** Space plays or pauses, the arrows step 10 s (not while typing or on a control). */
+  function onKey(event) {
+    if (!recording || root.dataset.state === "loading" || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.target instanceof Element && event.target.closest("input, select, textarea, button, a")) return;
+    if (event.key === " ") {
+      event.preventDefault();
+      if (playing) pause();
+      else play();
+    } else if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+      event.preventDefault();
+      seek(now() + (event.key === "ArrowRight" ? 10 : -10));
+    }
+  }
+  document.addEventListener("keydown", onKey);
+
   // --- opening ---------------------------------------------------------------------------------------------------
 
   async function open() {
@@ -384,6 +403,7 @@ export function mountPlayer(container, { client, settings, uuid }) {
     destroy() {
       destroyed = true;
       clearInterval(timer);
+      document.removeEventListener("keydown", onKey);
       catalogue.close();
       if (analysisPage) analysisPage.destroy();
       if (window.livetiming && window.livetiming.replay === api) delete window.livetiming.replay;
