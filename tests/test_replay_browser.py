@@ -291,6 +291,23 @@ def test_the_dvr_recording_plays_to_its_end(browser, master):
     page.context.close()
 
 
+def test_a_file_from_this_computer_plays(browser, master):
+    """The recordings page's file input: the ZIP read from disk (a Blob), not from the master."""
+    path = master["files"][REFERENCE]
+    page, console = new_page(browser)
+    page.goto(f"{master['http']}#/recordings")
+    page.locator("#recording-file").set_input_files(str(path))
+    page.wait_for_function("document.querySelector('#player')?.dataset.state === 'paused'")
+    assert page.url.endswith("#/recordings/local")
+    with RecordingReader(path) as reader:
+        manifest = reader.manifest
+    assert page.evaluate("window.livetiming.replay.recording.zip.source.requests") is None   # no HTTP source
+    jump(page, "+0:20:00", frame_time(path, 1200))
+    check_shows(page, rectool_state(path, "+0:20:00"), manifest)
+    assert console.errors == []
+    page.context.close()
+
+
 def test_an_unknown_recording_says_so(browser, master):
     page, console = new_page(browser)
     page.goto(f"{master['http']}#/recordings/uuid-not-there")

@@ -97,7 +97,22 @@ if (mode === "states") {
     const found = await remote.stateAt(recording.times[i] + 0.5);
     if (found.position !== i || !equal(found.state, states[i])) httpMismatches.push(i);
   }
+  // a server without ranges: one whole download, then read from memory
+  const plain = async (url, { method = "GET" } = {}) => new Response(method === "HEAD" ? null : bytes, { status: 200 });
+  const whole = await Recording.open(await httpSource("http://fixture/plain.zip", { fetchImpl: plain }));
+  for (const i of [0, 9, 10, 11, 1234, states.length - 1]) {
+    const found = await whole.stateAt(recording.times[i]);
+    if (found.position !== i || !equal(found.state, states[i])) httpMismatches.push(`plain ${i}`);
+  }
+  // a missing file is one clear error
+  let missing = null;
+  try {
+    await Recording.open("http://fixture/missing.zip", { fetchImpl: async () => new Response("no", { status: 404 }) });
+  } catch (e) {
+    missing = e.message;
+  }
   console.log(JSON.stringify({
+    missing,
     frames: recording.times.length, keyframes: recording.keyframes.length, seekMismatches, httpMismatches,
     httpBytes: source.bytesRead, httpRequests: source.requests, size: bytes.length, manifest: recording.manifest,
     duration: recording.duration,

@@ -13,6 +13,14 @@ import { WampClient } from "./wamp.js";
 
 const UUID = /^[A-Za-z0-9_:-]{1,128}$/;
 
+/** Local `YYYY-MM-DD HH:MM` of Unix seconds. */
+export function formatDateTime(unixSeconds) {
+  if (typeof unixSeconds !== "number" || !Number.isFinite(unixSeconds)) return "";
+  const d = new Date(unixSeconds * 1000);
+  const two = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
 let styled = false;
 
 /** The recordings pages' own stylesheet, added to the page once. */

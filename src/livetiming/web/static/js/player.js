@@ -17,16 +17,24 @@
  * `data-time` is the Unix time of the frame shown.
  */
 import { mountAnalysis } from "./analysis.js";
-import { Catalogue, addStyles, downloadUrl } from "./catalogue.js";
+import { Catalogue, addStyles, downloadUrl, formatDateTime } from "./catalogue.js";
 import { el } from "./dom.js";
 import { formatClock } from "./format.js";
 import { MessagesPanel } from "./messages.js";
 import { FLAGS, MessageClass, topics } from "./protocol.js";
 import { Recording } from "./recording.js";
-import { formatDateTime } from "./recordings.js";
 import { TimingTable } from "./table.js";
 
 export const SPEEDS = [1, 2, 5, 10, 20, 30, 60];
+/** `#/recordings/local` plays the file chosen on the recordings page (read from disk, nothing uploaded). */
+export const LOCAL = "local";
+let localFile = null;
+
+/** Play `file` (a File or Blob) at `#/recordings/local`. */
+export function openLocalFile(file) {
+  localFile = file;
+  window.location.hash = `#/recordings/${LOCAL}`;
+}
 const TICK_MS = 100;
 const CLOCK_STOPPED = new Set(["none", "red", "chequered"]);
 const FLAG_LABELS = {
@@ -332,8 +340,9 @@ export function mountPlayer(container, { client, settings, uuid }) {
 
   async function open() {
     const started = performance.now();
+    const file = uuid === LOCAL ? localFile : null;
     try {
-      recording = await Recording.open(downloadUrl(uuid, "zip"));
+      recording = await Recording.open(file || downloadUrl(uuid, "zip"));
     } catch (error) {
       if (destroyed) return;
       title.textContent = "Recording not available";
@@ -349,8 +358,12 @@ export function mountPlayer(container, { client, settings, uuid }) {
     document.title = `${manifest.name || "Recording"} – replay`;
     recorded.textContent = `Replay · recorded ${formatDateTime(recording.startTime)} · `
       + `${formatClock(recording.duration)} · ${recording.times.length} frames`;
-    downloads.replaceChildren(el("a", { href: downloadUrl(uuid, "zip"), download: "", class: "download-zip",
-      text: "Download ZIP" }));
+    if (file) {
+      recorded.textContent += ` · from the file ${file.name || ""}`;
+    } else {
+      downloads.replaceChildren(el("a", { href: downloadUrl(uuid, "zip"), download: "", class: "download-zip",
+        text: "Download ZIP" }));
+    }
     table.setColumns(manifest.colSpec, settings.hidden);
     seekBar.max = String(Math.max(0, recording.last - recording.first));
     await seek(recording.first);
@@ -362,7 +375,7 @@ export function mountPlayer(container, { client, settings, uuid }) {
     seekBar.disabled = false;
     root.dataset.state = "paused";
     setSpeed(1);
-    loadAnalysis();
+    if (!file) loadAnalysis();
   }
 
   async function loadAnalysis() {

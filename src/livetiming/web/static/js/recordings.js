@@ -5,17 +5,10 @@
  * whether it has an analysis, and download links for the ZIP and the
  * analysis file (served by the master at `/recordings/<uuid>.zip|.json`).
  */
-import { Catalogue, addStyles, catalogueProblem, downloadUrl, isRecordingUuid } from "./catalogue.js";
+import { Catalogue, addStyles, catalogueProblem, downloadUrl, formatDateTime, isRecordingUuid } from "./catalogue.js";
 import { el } from "./dom.js";
 import { formatClock } from "./format.js";
-
-/** Local `YYYY-MM-DD HH:MM` of Unix seconds. */
-export function formatDateTime(unixSeconds) {
-  if (typeof unixSeconds !== "number" || !Number.isFinite(unixSeconds)) return "";
-  const d = new Date(unixSeconds * 1000);
-  const two = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
-}
+import { openLocalFile } from "./player.js";
 
 export function mountRecordings(container, { client }) {
   addStyles();
@@ -25,6 +18,8 @@ export function mountRecordings(container, { client }) {
   const previous = el("button", { type: "button", id: "recordings-previous", text: "◂ Newer", disabled: true });
   const next = el("button", { type: "button", id: "recordings-next", text: "Older ▸", disabled: true });
   const pageInfo = el("span", { id: "recordings-page", class: "muted" });
+  const fileInput = el("input", { type: "file", id: "recording-file", accept: ".zip,application/zip" });
+  fileInput.addEventListener("change", () => { if (fileInput.files[0]) openLocalFile(fileInput.files[0]); });
   const body = el("tbody");
   const table = el("table", { class: "recordings", id: "recordings" },
     el("thead", {}, el("tr", {}, ["Name", "Description", "Start", "Duration", "Analysis", "Download"]
@@ -35,7 +30,8 @@ export function mountRecordings(container, { client }) {
       el("nav", {}, el("a", { href: "#/", class: "nav", text: "◂ Services" })),
       el("h1", { text: "Recordings" }), status),
     el("p", { class: "recordings-controls" }, el("label", {}, "Name ", filter), " ", previous, " ", pageInfo, " ", next),
-    el("div", { class: "table-wrap" }, table));
+    el("div", { class: "table-wrap" }, table),
+    el("p", { class: "muted local-file" }, el("label", {}, "Play a recording file from this computer: ", fileInput)));
 
   let number = 1;
   let pages = 0;
