@@ -69,6 +69,10 @@ def test_a_recording_downloads_by_range(master):
     assert status == 206 and body == whole[-22:]
     status, _, body = get(f"{master['http']}/recordings/{UUID}.zip", {"Range": "bytes=1000-1999"})
     assert status == 206 and body == whole[1000:2000]
+    status, _, body = get(f"{master['http']}/recordings/{UUID}.zip", {"Range": f"bytes=-{len(whole) + 5}"})
+    assert status in (200, 206) and body == whole  # a suffix longer than the file is the whole file
+    status, _, body = get(f"{master['http']}/recordings/{UUID}.zip", {"Range": f"bytes={len(whole)}-"})
+    assert status == 416
 
 
 @pytest.mark.parametrize("path", [

@@ -20,6 +20,21 @@ from ..untrusted import Limits
 from .catalogue import INDEX_NAME, analysis_path, load_index
 
 DOWNLOAD = re.compile(r"([A-Za-z0-9_:-]{1,128})\.(zip|json)")
+SUFFIX_RANGE = re.compile(rb"\s*-\s*([0-9]+)\s*")
+
+
+def clamp_suffix_ranges(header: bytes, size: int) -> bytes:
+    """`Range: bytes=-N` with N past the file's size means the whole file
+    (RFC 9110 14.1.2); Twisted's `File` seeks before the start and fails
+    with a 500 instead, so such a range is rewritten as `0-`."""
+    unit, _, ranges = header.partition(b"=")
+    if unit.strip().lower() != b"bytes":
+        return header
+    parts = []
+    for part in ranges.split(b","):
+        suffix = SUFFIX_RANGE.fullmatch(part)
+        parts.append(b"0-" if suffix and int(suffix.group(1)) > size else part)
+    return unit + b"=" + b",".join(parts)
 TYPES = {"zip": "application/zip", "json": "application/json"}
 
 
@@ -58,6 +73,9 @@ class RecordingsResource(Resource):
         path = self.file_for(name.decode("utf-8", "replace"))
         if path is None:
             return NoResource("No such recording.")
+        ranges = request.getHeader(b"range")
+        if ranges is not None:
+            request.requestHeaders.setRawHeaders(b"range", [clamp_suffix_ranges(ranges, path.stat().st_size)])
         request.setHeader(b"access-control-allow-origin", b"*")
         request.setHeader(b"content-disposition", f'attachment; filename="{path.name}"'.encode("utf-8"))
         served = File(str(path))
