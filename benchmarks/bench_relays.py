@@ -23,11 +23,15 @@ wrapper date, CPU per process tree):
    `GET /relays` is read (after waiting, bounded, for it to count the clients
    already placed) and each new client is placed with the least-loaded rule,
    `relay_book.pick_least_loaded` (what `livetiming.client.pick_relay` does).
-   The counts at /relays lag by up to a report interval, so a batch of clients
-   joining at once would all pick the same relay: the batch is placed by
-   picking repeatedly, the listing updated locally with each client already
-   placed (as a fleet of real clients arriving over seconds would see it);
-3. direct, the same steps, all clients on the master's own URL.
+   The counts at /relays lag by up to a report interval (--report-interval,
+   2 s here, 60 s by default), so a batch of clients joining at once would
+   all pick the same relay: the batch is placed by picking repeatedly, the
+   listing updated locally with each client already placed, i.e. as if the
+   master counted instantly (real clients arriving faster than the reports
+   herd onto one relay until its next report; the spread is printed, and
+   checked against /relays before the next step);
+3. direct, the same steps, all clients on the master's own URL (the relays
+   keep running: the master carries them and the clients).
 
 Clients added in a step keep running through the later steps; a step's
 figures count only the sessions present in it. The services run throughout;
@@ -37,9 +41,10 @@ they stop, so "lost" means "not received within the grace time".
 CPU in % of one core: the master tree (livetiming-router, Crossbar
 controller, router worker), each relay tree (livetiming-relay, its Crossbar
 controller and router worker, the relay component), the services, the
-client processes, the whole machine (other = anything not ours). Goal: 0
-lost; master CPU flat as clients are added behind relays; p99 through a
-relay under 300 ms on this machine.
+client processes, the whole machine (other = anything not ours; "full s" =
+seconds of the window with the machine >= 95 % busy, when latency is the
+machine's, not the path's). Goal: 0 lost; master CPU flat as clients are
+added behind relays; p99 through a relay under 300 ms on this machine.
 
 Every process is started here and stopped here (SIGTERM, then SIGKILL of the
 process and its descendants), whatever happens; every wait is bounded.
