@@ -2,30 +2,17 @@
 least-loaded relay from `/relays`: a real master (`livetiming-router` with
 the demo), two keyed relays (`livetiming-relay`, each its own Crossbar) and
 a real headless Chromium."""
-import time
-
 import pytest
 
-from network import relays_listed, router_env, start_relay, start_router
+from network import http_of, relays_listed, router_env, start_relay, start_router, until
 from test_web_app import check_app, chromium, new_page, require_chromium, screenshot_dir
 
 KEYS = ["web-relay-key-one-0123456789", "web-relay-key-two-0123456789"]
 
 
-def http_of(ws_url: str) -> str:
-    return ws_url.replace("ws://", "http://").rsplit("/ws", 1)[0] + "/"
-
-
-def until(condition, timeout=60.0, interval=0.2, what="condition"):
-    """Poll the master's `/relays` (HTTP: there is no event to await) within a deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
+def page_of(ws_url: str) -> str:
+    """The app's page on a router or relay given by its WebSocket URL."""
+    return http_of(ws_url) + "/"
 
 
 @pytest.fixture(scope="module")
@@ -45,15 +32,14 @@ def network(module_processes, tmp_path_factory):
     uuid = master.wait_for(r"announcing service (\w+)", timeout=60).group(1)
     _, a_url = start_relay(module_processes, tmp_path, url, name="relay-a", key=KEYS[0])
     _, b_url = start_relay(module_processes, tmp_path, url, name="relay-b", key=KEYS[1])
-    master_http = http_of(url)
-    until(lambda: set(relays_listed(master_http.rstrip("/"))) == {a_url, b_url}, what="both relays listed")
-    return {"master": master_http, "uuid": uuid, "a": a_url, "b": b_url,
+    until(lambda: set(relays_listed(http_of(url))) == {a_url, b_url}, timeout=60, what="both relays listed")
+    return {"master": page_of(url), "uuid": uuid, "a": a_url, "b": b_url,
             "shots": screenshot_dir(tmp_path / "screenshots")}
 
 
 def test_the_app_served_by_a_relay(browser, network):
     """A relay has no `/relays` (404): its page talks to the relay itself."""
-    relay_page = http_of(network["a"])
+    relay_page = page_of(network["a"])
     check_app(browser, relay_page, network["shots"], expect_service=network["uuid"], label="relay")
     page, console = new_page(browser)
     page.goto(relay_page)
@@ -69,11 +55,12 @@ def test_a_master_page_picks_the_least_loaded_relay(browser, network):
     hogs = []
     for _ in range(2):
         hog, _ = new_page(browser)
-        hog.goto(http_of(network["a"]))
+        hog.goto(page_of(network["a"]))
         hog.locator(".card").first.wait_for()
         hogs.append(hog)
     listing = {network["a"]: 2, network["b"]: 0}
-    until(lambda: relays_listed(network["master"].rstrip("/")) == listing, what=f"the relays to report {listing}")
+    until(lambda: relays_listed(network["master"].rstrip("/")) == listing, timeout=60,
+          what=f"the relays to report {listing}")
     page, console = new_page(browser)
     page.goto(network["master"])
     page.locator(".card").first.wait_for()
