@@ -33,8 +33,9 @@ Decisions:
   touches the network.
 """
 import argparse
-import json
 from typing import List, Optional
+
+import orjson
 
 from livetiming.recording import RecordingError, RecordingReader
 from livetiming.service import cycle
@@ -57,6 +58,8 @@ from .schedule import (
 __version__ = VERSION
 
 REPLAY_PREFIX = "Replay: "
+SAVE_INTERVAL = 1.0
+"""Real seconds between writes of the state file."""
 
 
 def open_recording(path: str) -> RecordingReader:
@@ -71,6 +74,16 @@ def open_recording(path: str) -> RecordingReader:
         raise RecordingError(f"{path} cannot be read: {error.strerror or error}") from None
     except LimitSettingError as error:
         raise RecordingError(str(error)) from None
+
+
+def state_text(state: dict) -> str:
+    """A recorded state as the JSON text to publish. orjson, not the update
+    cycle's encoder: a recorded state was decoded from JSON, so it holds only
+    JSON values, and at 60x the stdlib encoder was a third of the replay's CPU."""
+    try:
+        return orjson.dumps(state).decode("utf-8")
+    except (orjson.JSONEncodeError, TypeError):
+        return cycle.to_json(state)   # names the offending value
 
 
 class _OneLineAction(argparse.Action):
@@ -143,6 +156,7 @@ class Service(BaseService):
         self.schedule: Optional[Schedule] = None
         self._pending = None     # the IDelayedCall of the next frame
         self.published: int = 0  # states published so far (for logs and benchmarks)
+        self._last_save: Optional[float] = None
 
     def open_reader(self, path: str) -> RecordingReader:
         """Open the recording (tests override it to count what is read)."""
@@ -229,12 +243,23 @@ class Service(BaseService):
                 self._publish_recorded(frame, state)
 
     def _publish_recorded(self, frame: Due, state: dict) -> None:
-        text = cycle.to_json(state)
-        update = cycle.Update(state=json.loads(text), text=text, new_messages=[])
+        # The cursor's states are never changed once built (each frame copies
+        # what it patches), so the recorded state itself is the service's
+        # state: no detached copy is needed, unlike a plugin's raw state.
+        update = cycle.Update(state=state, text=state_text(state), new_messages=[])
         self.state = update.state
         self._current = frame
         self._after_update(update)
         self.published += 1
+
+    def _save_state(self, update: cycle.Update) -> None:
+        """The state file at most once every SAVE_INTERVAL seconds (and at
+        stop, by the base): at 60x a write per frame was a quarter of the
+        replay's CPU, and a replay's state file only says where it was."""
+        now = self.reactor.seconds()
+        if self._last_save is None or now - self._last_save >= SAVE_INTERVAL:
+            self._last_save = now
+            super()._save_state(update)
 
     def _feed_analysis(self, update: cycle.Update) -> None:
         """The analysis of a replay runs on recorded time (see the module's docstring)."""
