@@ -5,8 +5,8 @@
  * settings (delay, hidden columns, focused car).
  *
  * The state arrives retained on subscription and with every publish; it is
- * decoded at once (so a bad payload shows as soon as it comes), then held by
- * the delay buffer and drawn when released. Every drawn update is recorded in
+ * held by the delay buffer as it came (compressed) and decoded and drawn
+ * when released. Every drawn update is recorded in
  * `metrics` (arrival, draw time, decode and render cost) for tests and the
  * benchmark.
  */
@@ -136,28 +136,34 @@ export function mountTiming(container, { client, directory, settings, metrics, u
   }
 
   function receive(wrapper) {
-    const receivedAt = Date.now();
-    const started = performance.now();
-    let message;
-    try {
-      message = unwrap(wrapper);
-    } catch (e) {
-      console.warn("Ignoring an undecodable state:", e.message); // eslint-disable-line no-console
-      return;
-    }
-    if (!STATE_CLASSES.has(message.msgClass)) return;
-    offer(message.payload, message.date, receivedAt, performance.now() - started);
+    if (!wrapper || !STATE_CLASSES.has(wrapper.msgClass)) return;
+    const date = typeof wrapper.date === "number" ? wrapper.date : Date.now();
+    offer({ wrapper, date, receivedAt: Date.now() });
   }
 
-  /** Queue a state for drawing; `published` is false for a requestState
-   * answer, whose real date is unknown: it never holds back a published one. */
-  function offer(state, date, receivedAt, decodeMs, published = true) {
-    if (!state || typeof state !== "object" || !Array.isArray(state.cars) || date < newestDate) return;
-    if (published) newestDate = date;
-    buffer.push({ state, date, receivedAt, decodeMs });
+  /** Queue an update for drawing. A requestState answer (`published`
+   * false) has no date of its own: it never holds back a published state. */
+  function offer(item, published = true) {
+    if (item.date < newestDate) return;
+    if (published) newestDate = item.date;
+    buffer.push(item);
   }
 
+  /** A released update: decoded now (only what is drawn is decoded, and a
+   * long delay holds compressed text, not parsed states), then drawn. */
   function show(item) {
+    if (item.wrapper) {
+      const started = performance.now();
+      try {
+        item.state = unwrap(item.wrapper).payload;
+      } catch (e) {
+        console.warn("Ignoring an undecodable state:", e.message); // eslint-disable-line no-console
+        return;
+      }
+      item.decodeMs = performance.now() - started;
+      item.wrapper = null;
+    }
+    if (!item.state || typeof item.state !== "object" || !Array.isArray(item.state.cars)) return;
     shown = item;
     render(item);
   }
@@ -226,7 +232,9 @@ export function mountTiming(container, { client, directory, settings, metrics, u
     /** When the connection (re)opens: also ask for the state, in case nothing is retained. */
     reconnected() {
       client.call(topics.requestState(uuid)).then((result) => {
-        if (newestDate === -Infinity && result.args[0]) offer(result.args[0], Date.now(), Date.now(), 0, false);
+        if (newestDate === -Infinity && result.args[0]) {
+          offer({ state: result.args[0], date: Date.now(), receivedAt: Date.now(), decodeMs: 0 }, false);
+        }
       }, () => {});
     },
     destroy() {
