@@ -1,7 +1,15 @@
-"""`livetiming-analysis recording.zip [-o out.json]`: the v1 analysis file of a recording.
+"""`livetiming-analysis recording.zip [-o out.json] [--csv DIR]`: the v1
+analysis file of a recording, and its laps and stints as CSV for analysts.
 
-The recording is read under the `livetiming.untrusted` limits (options, else
-LIVETIMING_MAX_*): one that breaks them is refused with one line."""
+The recording (or an analysis file given to --csv) is read under the
+`livetiming.untrusted` limits (options, else LIVETIMING_MAX_*): one that
+breaks them is refused with one line.
+
+With `--csv DIR` the command writes `DIR/laps.csv` and `DIR/stints.csv`
+(`livetiming.analysis.export`), and the analysis file only when `-o` asks for
+it. From a recording, lap timestamps are those of the frames where each lap
+was completed; from an analysis file (`<name>.json`), which keeps no time
+per lap, that column is empty."""
 import argparse
 import json
 import os
@@ -10,10 +18,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Optional
 
+from ..analysis import Analyser
+from ..analysis.export import ExportError, LapClock, check_analysis, csv_files
 from ..analysis.replay import analyse_recording
 from ..atomic import write_atomically
-from ..recording import RecordingError
-from ..untrusted import Limits, LimitSettingError, add_limit_arguments, environment_of, limits_from_arguments, one_line
+from ..recording import RecordingError, RecordingReader
+from ..untrusted import (
+    Limits,
+    LimitSettingError,
+    UntrustedDataError,
+    add_limit_arguments,
+    environment_of,
+    limits_from_arguments,
+    load_json_file,
+    one_line,
+)
 from .errors import fail
 
 PROG = "livetiming-analysis"
@@ -21,8 +40,11 @@ PROG = "livetiming-analysis"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Analyse a recording: write its v1 analysis file.")
-    parser.add_argument("recording", help="a recording (.zip, or an in-progress recording directory)")
-    parser.add_argument("-o", "--output", help="output file (default: the recording's name with .json)")
+    parser.add_argument("recording", help="a recording (.zip, or an in-progress recording directory); "
+                                          "with --csv also an analysis file (.json)")
+    parser.add_argument("-o", "--output", help="output file (default: the recording's name with .json; "
+                                               "with --csv none unless given)")
+    parser.add_argument("--csv", metavar="DIR", help="write DIR/laps.csv and DIR/stints.csv (DIR is created)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_limit_arguments(parser)
     return parser
@@ -45,6 +67,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     recording = Path(args.recording)
     if not recording.exists():
         return fail(PROG, f"{recording} does not exist")
+    if recording.is_file() and recording.suffix.lower() == ".json":
+        if not args.csv:
+            return fail(PROG, f"{recording} is an analysis file: give --csv DIR to export it (analysis reads "
+                              "recordings)")
+        return export_analysis_file(recording, Path(args.csv), limits, args.quiet)
+    if args.csv:
+        return export_recording(recording, Path(args.csv), args.output, limits, args.quiet)
     target = output_path(recording, args.output)
     if target.resolve() == recording.resolve() or (args.output is None and target.name == "index.json"):
         return fail(PROG, f"the output would overwrite {target}; choose another with -o")
@@ -71,6 +100,79 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 0
 
 
+def export_analysis_file(path: Path, directory: Path, limits: Limits, quiet: bool) -> int:
+    """--csv from an analysis file."""
+    try:
+        analysis = check_analysis(load_json_file(path, f"analysis file {path}", limits))
+        files = csv_files(analysis)
+    except (UntrustedDataError, ExportError) as error:
+        return fail(PROG, one_line(f"{path}: {error}" if isinstance(error, ExportError) else str(error)))
+    except OSError as error:
+        return fail(PROG, f"cannot read {path}: {error.strerror or error}")
+    return write_csv_files(directory, files, quiet)
+
+
+def export_recording(recording: Path, directory: Path, output: Optional[str], limits: Limits, quiet: bool) -> int:
+    """--csv from a recording: analyse it (noting when each lap was completed)
+    and write the CSV files, and the analysis file when -o is given."""
+    show_progress = not quiet and sys.stderr.isatty()
+    try:
+        with _limits_in_environment(limits):
+            if show_progress:
+                analysis, lap_times = _with_progress_bar(recording, analyse_with_lap_times)
+            else:
+                analysis, lap_times = analyse_with_lap_times(recording)
+        files = csv_files(analysis, lap_times)
+    except RecordingError as error:
+        return fail(PROG, one_line(str(error)))
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        return fail(PROG, one_line(f"{recording} cannot be analysed: {type(error).__name__}: {error}"))
+    except KeyboardInterrupt:
+        return fail(PROG, "interrupted; nothing written", 130)
+    if output:
+        target = Path(output)
+        if target.resolve() == recording.resolve():
+            return fail(PROG, f"the output would overwrite {target}; choose another with -o")
+        try:
+            write_atomically(target, json.dumps(analysis))
+        except OSError as error:
+            return fail(PROG, f"cannot write {target}: {error.strerror}", 1)
+        if not quiet:
+            print(target)
+    return write_csv_files(directory, files, quiet)
+
+
+def analyse_with_lap_times(path: Path, on_frame=None):
+    """`analyse_recording` (the same Analyser over every state) that also
+    notes, with a LapClock, when each car completed each lap."""
+    with RecordingReader(path) as recording:
+        manifest = recording.manifest
+        analyser = Analyser(manifest)
+        clock = LapClock(manifest.get("colSpec"))
+        total = recording.frame_count
+        state = None
+        for done, (second, state) in enumerate(recording.iter_states(), start=1):
+            analyser.update(second, state)
+            clock.observe(second, state)
+            if on_frame is not None:
+                on_frame(done, total)
+        return analyser.to_file(manifest, state), clock.lap_times
+
+
+def write_csv_files(directory: Path, files: dict, quiet: bool) -> int:
+    """Each file atomically (a spreadsheet open on the old one never sees a torn file)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            write_atomically(directory / name, text)
+    except OSError as error:
+        return fail(PROG, f"cannot write the CSV files in {directory}: {error.strerror or error}", 1)
+    if not quiet:
+        for name in files:
+            print(directory / name)
+    return 0
+
+
 @contextmanager
 def _limits_in_environment(limits: Limits) -> Iterator[None]:
     """analyse_recording opens its reader with the environment's limits: the
@@ -88,7 +190,7 @@ def _limits_in_environment(limits: Limits) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _with_progress_bar(recording: Path) -> dict:
+def _with_progress_bar(recording: Path, analyse=analyse_recording):
     """A rich progress bar with rate and ETA, on stderr."""
     from rich.console import Console
     from rich.progress import (
@@ -114,7 +216,7 @@ def _with_progress_bar(recording: Path) -> dict:
                 progress.update(task, completed=done, total=total,
                                 rate=f"{speed:,.0f} frames/s" if speed else "")
 
-        return analyse_recording(recording, on_frame)
+        return analyse(recording, on_frame)
 
 
 if __name__ == "__main__":
