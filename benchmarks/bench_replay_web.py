@@ -19,9 +19,12 @@ catalogue has indexed it and the master serves it.
   drawn and the next animation frame; p50/p99/max. Every seek reads the
   keyframe before its time and the frames after it (one Range request).
 - memory: the page's JS heap (CDP `Performance.getMetrics`: JSHeapUsedSize
-  and JSHeapTotalSize) and DOM nodes, after the seeks and again after
-  `--play` seconds of playing at 60×; and the bytes the page fetched of the
-  ZIP, against its size.
+  and JSHeapTotalSize), DOM nodes and the resident memory of the renderer
+  process (the one page; /proc), after opening, after the seeks and after
+  `--play` seconds of playing at 60× (every 10 s), and after a forced
+  garbage collection (CDP HeapProfiler.collectGarbage: what is still held,
+  as opposed to garbage not collected yet); and the bytes the page fetched
+  of the ZIP, against its size.
 
 Goals (issue 13): a seek under 300 ms p99 after the file is loaded; page
 memory under 300 MB. Needs /usr/bin/chromium and Playwright (the `test`
@@ -29,6 +32,7 @@ extra). Every process is started and stopped here; every wait is bounded.
 """
 import argparse
 import json
+import os
 import random
 import secrets
 import shutil
@@ -102,10 +106,53 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
 
 
+def descendants(pid: int) -> list:
+    """Every process below `pid` (from /proc)."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def renderer_memory() -> dict:
+    """Memory of this benchmark's Chromium renderer processes (one page open):
+    resident (VmRSS, shared libraries and fonts included) and private
+    anonymous (RssAnon: the heaps, what the page itself costs), in MB."""
+    totals = {"rss_mb": 0.0, "anon_mb": 0.0, "processes": 0}
+    for pid in descendants(os.getpid()):
+        try:
+            if b"--type=renderer" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                continue
+            fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                          if ":" in line)
+        except OSError:
+            continue
+        totals["processes"] += 1
+        totals["rss_mb"] += int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+        totals["anon_mb"] += int(fields.get("RssAnon", "0 kB").split()[0]) / 1024
+    return totals
+
+
 def heap(cdp) -> dict:
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     return {"used_mb": metrics["JSHeapUsedSize"] / MB, "total_mb": metrics["JSHeapTotalSize"] / MB,
-            "nodes": int(metrics["Nodes"])}
+            "nodes": int(metrics["Nodes"]), **renderer_memory()}
+
+
+def show(memory: dict) -> str:
+    return (f"JS heap used {memory['used_mb']:.1f} MB, total {memory['total_mb']:.1f} MB, {memory['nodes']} DOM nodes; "
+            f"renderer ({memory['processes']} process) private {memory['anon_mb']:.0f} MB, "
+            f"RSS {memory['rss_mb']:.0f} MB")
 
 
 SEEK = """async (t) => {
@@ -120,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recording", type=Path, default=Path("/tmp/race24h.zip"))
     parser.add_argument("--seeks", type=int, default=10)
-    parser.add_argument("--play", type=float, default=20.0, help="seconds of playing at 60x")
+    parser.add_argument("--play", type=float, default=60.0, help="seconds of playing at 60x")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
     ensure_recording(args.recording)
@@ -167,13 +214,15 @@ def run(browser, base: str, uuid: str, size: int, args) -> None:
     cdp = context.new_cdp_session(page)
     cdp.send("Performance.enable")
 
+    page.goto("about:blank")
+    print(f"memory of a blank page: {show(heap(cdp))}")
     page.goto(f"{base}#/recordings/{uuid}")
     page.wait_for_function("document.querySelector('#player')?.dataset.state === 'paused'")
     load_ms = page.evaluate("performance.now()")
     open_ms = page.evaluate("window.livetiming.replay.openMs")
     first, last = page.evaluate("[window.livetiming.replay.recording.first, window.livetiming.replay.recording.last]")
     print(f"open: page load to first state {load_ms:.0f} ms; the player's part {open_ms:.0f} ms")
-    print(f"memory after opening: {heap(cdp)}")
+    print(f"memory after opening: {show(heap(cdp))}")
 
     rng = random.Random(args.seed)
     seeks = []
@@ -186,19 +235,27 @@ def run(browser, base: str, uuid: str, size: int, args) -> None:
           f"p99 {percentile(seeks, 0.99):.0f} ms, max {max(seeks):.0f} ms  (goal p99 < 300 ms)")
     print("  each: " + ", ".join(f"{ms:.0f}" for ms in seeks))
     after_seeks = heap(cdp)
-    print(f"memory after seeks: JS heap used {after_seeks['used_mb']:.1f} MB, total {after_seeks['total_mb']:.1f} MB, "
-          f"{after_seeks['nodes']} DOM nodes  (goal < 300 MB)")
+    print(f"memory after seeks: {show(after_seeks)}  (goal < 300 MB)")
 
     page.select_option("#replay-speed", "60")
     start_time = page.evaluate("window.livetiming.replay.current.time")
     page.click("#replay-play")
     page.wait_for_function(f"Number(document.querySelector('#player').dataset.time) > {start_time}")
-    page.evaluate(f"new Promise((resolve) => setTimeout(resolve, {int(args.play * 1000)}))")
+    samples = []
+    remaining = args.play
+    while remaining > 0:   # memory every 10 s of playing: bounded, or growing?
+        step = min(10.0, remaining)
+        page.evaluate(f"new Promise((resolve) => setTimeout(resolve, {int(step * 1000)}))")
+        remaining -= step
+        samples.append(heap(cdp))
     page.click("#replay-play")
     played = page.evaluate("window.livetiming.replay.current.time") - start_time
-    after_play = heap(cdp)
-    print(f"played {args.play:.0f} s at 60x: {played:.0f} s of the race; JS heap used {after_play['used_mb']:.1f} MB, "
-          f"total {after_play['total_mb']:.1f} MB, {after_play['nodes']} DOM nodes")
+    print(f"played {args.play:.0f} s at 60x: {played:.0f} s of the race; {show(samples[-1])}")
+    print("  renderer private MB every 10 s: " + ", ".join(f"{m['anon_mb']:.0f}" for m in samples)
+          + "; JS heap used MB: " + ", ".join(f"{m['used_mb']:.0f}" for m in samples))
+    # what is still held, as opposed to garbage V8 has not collected yet (decoded frames, streams)
+    cdp.send("HeapProfiler.collectGarbage")
+    print(f"after a forced garbage collection: {show(heap(cdp))}")
     source = page.evaluate("(() => { const s = window.livetiming.replay.recording.zip.source; "
                            "return { bytes: s.bytesRead, requests: s.requests }; })()")
     print(f"fetched of the ZIP: {source['bytes'] / MB:.1f} MB in {source['requests']} requests "
