@@ -23,7 +23,14 @@ export function loadSettings(storage = globalThis.localStorage) {
   }
 }
 
+const MAX_FOCUS = 50;
+/** Focused cars kept (one per service uuid, the latest ones), so the store never grows for ever. */
+
 export function saveSettings(settings, storage = globalThis.localStorage) {
+  const uuids = Object.keys(settings.focus || {});
+  if (uuids.length > MAX_FOCUS) {
+    for (const uuid of uuids.slice(0, uuids.length - MAX_FOCUS)) delete settings.focus[uuid];
+  }
   try {
     storage.setItem(KEY, JSON.stringify(settings));
   } catch (e) {
