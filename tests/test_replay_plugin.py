@@ -8,6 +8,7 @@ import subprocess
 import zipfile
 
 import pytest
+import websocket
 from twisted.internet.task import Clock
 
 from livetiming.cli.service import parse
@@ -317,10 +318,51 @@ def test_mistakes_are_one_line_and_exit_code_2(service_env, tmp_path, args, text
     assert result.stdout == ""   # refused before the service was built: nothing listened
 
 
-def test_a_replay_runs_standalone_and_stops_cleanly(service_env, processes):
-    process = processes([command("livetiming-service"), "replay", REFERENCE_RACE, "--speed", "60", "-v"])
-    process.wait_for(r"listening on port:\d+", timeout=30)
-    process.wait_for(r"Replaying .*reference_race\.zip \(2875 frames, \+0:47:54\) from \+0:00:00 at 60x",
+def test_a_replay_is_a_live_service_to_a_client(service_env, processes, recorded):
+    """A real process, standalone: a client gets the replay's manifest and
+    then consecutive recorded states from the --start point on."""
+    states, manifest = recorded
+    process = processes([command("livetiming-service"), "replay", REFERENCE_RACE, "--speed", "20",
+                         "--start", "+0:30:00", "-v"])
+    port = int(process.wait_for(r"listening on port:(\d+)", timeout=30).group(1))
+    process.wait_for(r"Replaying .*reference_race\.zip \(2875 frames, \+0:47:54\) from \+0:30:00 at 20x",
                      timeout=30)
+    client = websocket.create_connection(f"ws://127.0.0.1:{port}/", timeout=20)
+    received, manifests = [], []
+    try:
+        while len(received) < 15:
+            topic, wrapper = json.loads(client.recv())
+            if topic.startswith("livetiming.service."):
+                received.append(json.loads(decompress_from_utf16(wrapper["payload"])))
+            elif topic == Channel.CONTROL and wrapper["msgClass"] == MessageClass.SERVICE_REGISTRATION.value:
+                manifests.append(wrapper["payload"])
+    finally:
+        client.close()
+    assert manifests[0]["description"] == REPLAY_PREFIX + manifest["description"]
+    assert manifests[0]["colSpec"] == manifest["colSpec"]
+    recorded_states = [state for _, state in states]
+    first = recorded_states.index(received[0])
+    assert first >= 30 * 60
+    assert received == recorded_states[first:first + len(received)]
     assert process.stop() == 0
+
+
+def test_each_run_analyses_afresh_under_a_fixed_uuid(service_env, recorded):
+    """An earlier run's saved analysis is set aside, not resumed and fed the race again."""
+    from pathlib import Path
+    snapshot = Path(service_env["LIVETIMING_ANALYSIS_DIR"]) / "fixed-replay.json"
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for _ in range(2):
+        service, clock, _ = replay_service(["--uuid", "fixed-replay", "--speed", "1000", "--no-write-state"],
+                                           analysis=True)
+        service.start()
+        clock.advance(5)
+        assert service.schedule.finished
+        runs.append(service.analyser.analyser.data())
+        service.stop()
+        assert snapshot.exists()
+    assert (snapshot.parent / "fixed-replay.json.previous").exists()
+    for section in ("stint", "lap", "messages", "session", "car_messages"):
+        assert runs[1][section] == runs[0][section], section
 

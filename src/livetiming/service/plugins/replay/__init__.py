@@ -22,7 +22,9 @@ Decisions:
   offline analysis of the recording is, so a replay from the start ends with
   the analysis `livetiming-analysis` gives for the file. It covers the first
   pass only: a loop starting over replays the timing, and the analysis stays
-  that of the whole race.
+  that of the whole race. Each run's analysis starts afresh (with --uuid an
+  earlier run's snapshot is set aside, not resumed).
+- The state file is written at most once a second (not per frame).
 - A replay is marked `doNotRecord`: the DVR would otherwise store another
   copy of the recording each time it is played.
 - `--loop` starts again at the `--start` point (the beginning without it),
@@ -33,10 +35,12 @@ Decisions:
   touches the network.
 """
 import argparse
+import os
 from typing import List, Optional
 
 import orjson
 
+from livetiming import config
 from livetiming.recording import RecordingError, RecordingReader
 from livetiming.service import cycle
 from livetiming.service.base import BaseService
@@ -58,6 +62,7 @@ from .schedule import (
 __version__ = VERSION
 
 REPLAY_PREFIX = "Replay: "
+PREVIOUS_SUFFIX = ".previous"
 SAVE_INTERVAL = 1.0
 """Real seconds between writes of the state file."""
 
@@ -206,6 +211,8 @@ class Service(BaseService):
 
     def _begin(self) -> None:
         """After the base has started the analyser and announced the service, play."""
+        if not getattr(self.args, "disable_analysis", False):
+            self._set_earlier_analysis_aside()
         super()._begin()
         if self.schedule is None:
             self.schedule = Schedule(self.reader.frames, self.speed, self.reactor.seconds(),
@@ -216,6 +223,20 @@ class Service(BaseService):
                           start=format_offset(self.reader.frames[self.start_position] - self.reader.frames[0]),
                           speed=self.speed, loop=", looping" if self.loop else "")
             self._tick()
+
+    def _set_earlier_analysis_aside(self) -> None:
+        """A replay's analysis starts afresh each run: an earlier run under the
+        same --uuid left its analysis snapshot, which the service would resume
+        and then feed the race again. It is kept as `<uuid>.json.previous`."""
+        try:
+            snapshot = config.directory("LIVETIMING_ANALYSIS_DIR") / f"{self.uuid}.json"
+            if snapshot.exists():
+                os.replace(snapshot, snapshot.with_name(snapshot.name + PREVIOUS_SUFFIX))
+                self.log.info("An earlier run's analysis is kept as {path}; this replay's starts afresh",
+                              path=str(snapshot) + PREVIOUS_SUFFIX)
+        except OSError as error:
+            self.log.warn("Could not set the earlier analysis {uuid}.json aside: {error}", uuid=self.uuid,
+                          error=error.strerror or str(error))
 
     def _tick(self) -> None:
         """Publish what is due now, then sleep until the next frame's time."""
