@@ -272,6 +272,19 @@ def test_analysis_runs_on_recorded_time_and_equals_the_offline_analysis(service_
     service.stop()
 
 
+def test_state_file_is_written_at_most_once_a_second(service_env, recorded):
+    states, _ = recorded
+    service, clock, captured = replay_service(["--speed", "8"])
+    writes = []
+    service._write = lambda what, path, write, *args: writes.append((what, clock.seconds()))
+    service.start()
+    for _ in range(80):       # 10 s at 8x: 81 states
+        clock.advance(1 / 8)
+    assert len(captured.states) == 81
+    assert [time - T0 for what, time in writes if what == "state"] == [float(t) for t in range(11)]
+    service.stop()
+
+
 def test_get_race_state_serves_the_current_frame(service_env, recorded):
     states, _ = recorded
     service, _, _ = replay_service(["--start", "+0:01:00", "--no-write-state"])
