@@ -60,7 +60,7 @@ def test_every_frame_of_the_fixture_equals_the_python_reader(node, tmp_path):
     assert mismatched == []
     assert result["keyframes"] == keyframes == 288
     assert result["manifest"] == manifest and result["duration"] == duration
-    assert result["seekMismatches"] == [] and result["httpMismatches"] == []
+    assert result["seekMismatches"] == [] and result["httpMismatches"] == [] and result["aheadMismatches"] == []
     assert result["missing"] == "http://fixture/missing.zip: HTTP 404"
     # sixty seeks by Range read far less than the file (the keyframe and the frames after it)
     assert result["httpBytes"] < result["size"] / 2

@@ -76,6 +76,15 @@ if (mode === "states") {
     lines.push(JSON.stringify([recording.times[i], current.state]));
   }
   writeFileSync(out, lines.join("\n") + "\n");
+  // playing: frame by frame with frames read ahead (kept between calls), and in steps of 7 at "60x"
+  const aheadMismatches = [];
+  for (const [step, ahead] of [[1, 3], [7, 120]]) {
+    let playing = null;
+    for (let i = 0; i < recording.times.length; i += step) {
+      playing = await recording.advance(playing, recording.times[i], { ahead });
+      if (playing.position !== i || !equal(playing.state, states[i])) aheadMismatches.push(`${step}:${i}`);
+    }
+  }
   const seekMismatches = [];
   for (let i = 0; i < recording.times.length; i++) {
     const found = await recording.stateAt(recording.times[i]);
@@ -113,6 +122,7 @@ if (mode === "states") {
   }
   console.log(JSON.stringify({
     missing,
+    aheadMismatches,
     frames: recording.times.length, keyframes: recording.keyframes.length, seekMismatches, httpMismatches,
     httpBytes: source.bytesRead, httpRequests: source.requests, size: bytes.length, manifest: recording.manifest,
     duration: recording.duration,

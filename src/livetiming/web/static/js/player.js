@@ -142,7 +142,8 @@ export function mountPlayer(container, { client, settings, uuid }) {
         const t = wanted;
         wanted = null;
         const started = performance.now();
-        const next = await recording.advance(current, t);
+        // playing: read the next two seconds' worth of frames with this request
+        const next = await recording.advance(current, t, { ahead: playing ? Math.ceil(speed * 2) : 0 });
         if (destroyed) return;
         current = next;
         draw(current.state);

@@ -5,9 +5,10 @@
  * `stateAt(t)` reads only the newest keyframe at or before t and the
  * intra-frames after it up to t (at most nine, read with one request when
  * the ZIP comes by HTTP Range); `advance(from, t)` moves a state forward
- * from where it is when that is shorter. Nothing else is kept: memory is
- * the frame index (a few numbers per frame) plus the states in hand, however
- * long the recording.
+ * from where it is when that is shorter. Nothing else is kept but the
+ * frames read ahead while playing (at most 120): memory is the frame index
+ * (a few numbers per frame) plus the states in hand, however long the
+ * recording.
  */
 import { patch } from "./dictpatch.js";
 import { ZipReader, blobSource, bufferSource, httpSource } from "./zipreader.js";
@@ -16,6 +17,7 @@ export class RecordingError extends Error {}
 
 const FRAME = /^(\d{11})(i?)\.json$/;
 const MAX_MESSAGES = 100;
+const MAX_AHEAD = 120;
 const decoder = new TextDecoder();
 
 function parse(bytes, name) {
@@ -114,21 +116,33 @@ export class Recording {
     return this.keyframes[lastAtOrBefore(this.keyframes, position)];
   }
 
-  async _frames(from, to) {
-    const names = this.names.slice(from, to + 1);
+  /**
+   * The decoded frames at positions from..to. With `ahead`, up to that many
+   * frames after `to` are read in the same request and kept (only those:
+   * the playing player's next steps, at most MAX_AHEAD frames).
+   */
+  async _frames(from, to, ahead = 0) {
+    const kept = this.ahead;
+    if (kept && from >= kept.from && to < kept.from + kept.frames.length) {
+      return kept.frames.slice(from - kept.from, to - kept.from + 1);
+    }
+    const end = Math.min(this.names.length - 1, to + Math.min(MAX_AHEAD, Math.max(0, ahead)));
+    const names = this.names.slice(from, end + 1);
     const bytes = await this.zip.readMany(names);
     this.framesRead += names.length;
-    return bytes.map((data, i) => parse(data, names[i]));
+    const frames = bytes.map((data, i) => parse(data, names[i]));
+    this.ahead = end > to ? { from, frames } : null;
+    return frames.slice(0, to - from + 1);
   }
 
   /**
    * `{position, time, state}` at time t: the newest frame at or before t
    * (the first frame before the recording starts, the last after it ends).
    */
-  async stateAt(t) {
+  async stateAt(t, { ahead = 0 } = {}) {
     const position = Math.max(0, this.positionAt(t));
     const key = this.keyframeBefore(position);
-    const frames = await this._frames(key, position);
+    const frames = await this._frames(key, position, ahead);
     let state = frames[0];
     for (let i = 1; i < frames.length; i++) state = applyIntraframe(state, frames[i], this.names[key + i]);
     return { position, time: this.times[position], state };
@@ -137,15 +151,16 @@ export class Recording {
   /**
    * The state at t starting from `current` (a `stateAt` answer): forward by
    * the intra-frames after it when no keyframe lies in between, else as
-   * `stateAt` does. `current` is left as it was.
+   * `stateAt` does. `current` is left as it was. `ahead`: read that many
+   * frames further in the same request, for the next calls (playing).
    */
-  async advance(current, t) {
+  async advance(current, t, { ahead = 0 } = {}) {
     const position = Math.max(0, this.positionAt(t));
     if (!current || position < current.position || this.keyframeBefore(position) > current.position) {
-      return this.stateAt(t);
+      return this.stateAt(t, { ahead });
     }
     if (position === current.position) return current;
-    const frames = await this._frames(current.position + 1, position);
+    const frames = await this._frames(current.position + 1, position, ahead);
     let state = current.state;
     // no keyframe lies in between: every one of these is an intra-frame
     frames.forEach((frame, i) => { state = applyIntraframe(state, frame, this.names[current.position + 1 + i]); });
