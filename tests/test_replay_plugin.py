@@ -285,6 +285,32 @@ def test_state_file_is_written_at_most_once_a_second(service_env, recorded):
     service.stop()
 
 
+def test_a_damaged_frame_stops_the_replay_with_one_error(service_env, tmp_path, recorded, log_events):
+    """The file checked at start-up may hold a frame that does not apply: the
+    replay stops there (the service stays up with the last good state)."""
+    states, _ = recorded
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(REFERENCE_RACE) as source, zipfile.ZipFile(damaged, "w") as target:
+        names = sorted(source.namelist())
+        for name in names:
+            target.writestr(name, b"{broken" if name == names[3] else source.read(name))
+    service_class, args, extra = parse(["replay", str(damaged), "--disable-analysis", "--no-write-state"])
+    clock = Clock()
+    clock.advance(T0)
+    service = service_class(args, extra, reactor=clock)
+    captured = Captured(clock)
+    service.publishers.append(captured)
+    service.start()
+    for _ in range(10):
+        clock.advance(1)
+    assert [state for _, state in captured.states] == [state for _, state in states[:3]]
+    errors = [event for event in log_events if event.get("log_format", "").startswith("The replay stops")]
+    assert len(errors) == 1 and "01713099588i.json is not valid JSON" in errors[0]["error"]
+    assert service.state == states[2][1]
+    assert not [call for call in clock.getDelayedCalls() if call.func == service._tick]
+    service.stop()
+
+
 def test_get_race_state_serves_the_current_frame(service_env, recorded):
     states, _ = recorded
     service, _, _ = replay_service(["--start", "+0:01:00", "--no-write-state"])
