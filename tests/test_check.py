@@ -1,6 +1,7 @@
 """`livetiming.testing` (validate_state, run_plugin) and `livetiming-service
 PLUGIN --check`: a plugin checked without any network."""
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -96,6 +97,15 @@ def test_check_of_the_demo_prints_the_table_and_exits_0(service_env):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Num" in result.stdout and "State" in result.stdout and "RUN" in result.stdout
     assert "demo: 2 updates checked, 0 kind(s) of problem" in result.stdout
+
+
+def test_check_of_a_push_driven_plugin_validates_what_it_publishes(service_env):
+    """`replay` publishes on its own schedule (auto_poll False), never through
+    a polled getRaceState(): its published states are what is checked."""
+    fixture = str(Path(__file__).parent / "fixtures" / "reference_race.zip")
+    result = run("replay", fixture, "--check", "--updates", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "replay: 3 updates checked, 0 kind(s) of problem" in result.stdout
 
 
 BROKEN = '''

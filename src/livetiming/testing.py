@@ -277,6 +277,13 @@ def run_plugin(service_class=None, updates: int = 5, args=None, extra: Sequence[
         return raw
 
     def after_update(update):
+        if len(run.states) >= len(run.raw_states):
+            # an update a push-driven plugin (auto_poll False, e.g. `replay`)
+            # made without calling getRaceState(): validate what it published
+            run.raw_states.append(update.state)
+            spec = manifest if manifest is not None else service.getColumnSpec()
+            for problem in validate_state(update.state, spec):
+                run.problems.append(_with_update(problem, len(run.raw_states) - 1))
         run.states.append(update.state)
         run.messages.extend(update.new_messages)
         for number, message in enumerate(update.new_messages):
