@@ -13,6 +13,7 @@ import random
 import shutil
 import subprocess
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,35 @@ def test_jump_box_reads_offsets_as_rectool_does(node):
     assert result["formatted"] == {"0": "+0:00:00", "59": "+0:00:59", "60": "+0:01:00", "3599": "+0:59:59",
                                    "3600": "+1:00:00", "86399": "+23:59:59", "86460.7": "+24:01:00",
                                    "-5": "+0:00:00"}
+
+
+def test_zip_reader_reports_broken_members(node, tmp_path):
+    path = tmp_path / "broken.zip"
+    text = json.dumps({"cars": [[str(n), "RUN"] for n in range(200)]}).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("good.json", text)
+        out.writestr("garbled.json", text)
+        out.writestr("flipped.json", text)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        infos = {info.filename: info for info in archive.infolist()}
+    for name, damage in (("garbled.json", b"\xff" * 16), ("flipped.json", None)):
+        info = infos[name]
+        start = info.header_offset + 30 + len(name) + len(info.extra)
+        if damage:   # not deflate any more
+            data[start:start + len(damage)] = damage
+        else:        # still inflates, to other bytes (a literal changed): the CRC catches it
+            whole = zlib_raw(text.replace(b'"199"', b'"198"'))
+            assert len(whole) == info.compress_size
+            data[start:start + len(whole)] = whole
+    path.write_bytes(bytes(data))
+    outcome = run_node(node, "corrupt", str(path))
+    assert outcome["good.json"] == "ok"
+    assert outcome["garbled.json"].startswith("ZipError: garbled.json: ")
+    assert outcome["flipped.json"] == "ZipError: flipped.json: CRC mismatch"
+
+
+def zlib_raw(data: bytes) -> bytes:
+    """Raw deflate as zipfile writes it (zlib's default level)."""
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush()

@@ -151,6 +151,19 @@ if (mode === "states") {
   const digests = {};
   for (const name of zip.names()) digests[name] = createHash("sha256").update(await zip.read(name)).digest("hex");
   console.log(JSON.stringify(digests));
+} else if (mode === "corrupt") {
+  // every member read: {name: "ok" or the error}; a broken member is an error, never a crash
+  const zip = await ZipReader.open(bufferSource(readFileSync(args[0])));
+  const outcome = {};
+  for (const name of zip.names()) {
+    try {
+      await zip.read(name);
+      outcome[name] = "ok";
+    } catch (e) {
+      outcome[name] = `${e.constructor.name}: ${e.message}`;
+    }
+  }
+  console.log(JSON.stringify(outcome));
 } else if (mode === "offsets") {
   // argv: JSON list of texts; prints {texts: {text: seconds or null}}
   const { parseOffset, formatOffset } = await import(`${js}player.js`);

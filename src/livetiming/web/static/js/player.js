@@ -167,7 +167,8 @@ export function mountPlayer(container, { client, settings, uuid }) {
       pause();
       setAnchor(t);
     }
-    if (!current || recording.positionAt(t) !== current.position) goTo(t);
+    // a failed read shows in the status line (run); nothing more to do here
+    if (!current || recording.positionAt(t) !== current.position) goTo(t).catch(() => {});
     showClock(t);
   }
 
@@ -309,7 +310,7 @@ export function mountPlayer(container, { client, settings, uuid }) {
 
   playButton.addEventListener("click", () => (playing ? pause() : play()));
   speedSelect.addEventListener("change", () => setSpeed(speedSelect.value));
-  seekBar.addEventListener("input", () => seek(recording.first + Number(seekBar.value)));
+  seekBar.addEventListener("input", () => seek(recording.first + Number(seekBar.value)).catch(() => {}));
   jumpForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const offset = parseOffset(jumpInput.value);
@@ -319,7 +320,7 @@ export function mountPlayer(container, { client, settings, uuid }) {
       return;
     }
     jumpInput.setCustomValidity("");
-    seek(recording.startTime + offset);
+    seek(recording.startTime + offset).catch(() => {});
   });
 
   /** Space plays or pauses, the arrows step 10 s (not while typing or on a control). */
@@ -332,7 +333,7 @@ export function mountPlayer(container, { client, settings, uuid }) {
       else play();
     } else if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
       event.preventDefault();
-      seek(now() + (event.key === "ArrowRight" ? 10 : -10));
+      seek(now() + (event.key === "ArrowRight" ? 10 : -10)).catch(() => {});
     }
   }
   document.addEventListener("keydown", onKey);
@@ -367,7 +368,12 @@ export function mountPlayer(container, { client, settings, uuid }) {
     }
     table.setColumns(manifest.colSpec, settings.hidden);
     seekBar.max = String(Math.max(0, recording.last - recording.first));
-    await seek(recording.first);
+    try {
+      await seek(recording.first);
+    } catch (error) {
+      root.dataset.state = "error"; // run() has said why in the status line
+      return;
+    }
     if (destroyed) return;
     api.openMs = performance.now() - started;
     status.textContent = "";

@@ -109,9 +109,35 @@ function u64(dv, at) {
   return value;
 }
 
+/**
+ * A raw-deflate member inflated by the browser's DecompressionStream,
+ * written and read directly: no Response or pipe per member, which keeps
+ * what each of them leaves for the garbage collector small (a player at 60×
+ * inflates 60 members a second).
+ */
 async function inflate(bytes) {
-  const stream = new Response(bytes).body.pipeThrough(new DecompressionStream("deflate-raw"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  const stream = new DecompressionStream("deflate-raw");
+  const writer = stream.writable.getWriter();
+  // a corrupt member rejects these too; the reader below reports it once
+  writer.write(bytes).catch(() => {});
+  writer.close().catch(() => {});
+  const reader = stream.readable.getReader();
+  const chunks = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    length += value.length;
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 export class ZipReader {
