@@ -88,7 +88,10 @@ def test_public_client_checks_pass_on_the_master_and_on_a_relay_alike(network):
     on_master = public_checks(network["url"], network["uuid"])
     on_relay = public_checks(network["relay"], network["uuid"])
     assert on_relay["state"] == on_master["state"]
-    assert on_relay["analysis"] == on_master["analysis"]
+    # the analysis carries the time of its last update (it moves even on the grid): compare what holds still
+    assert set(on_relay["analysis"]) == set(on_master["analysis"])
+    assert on_relay["analysis"]["static"] == on_master["analysis"]["static"]
+    assert on_relay["analysis"]["driver"] == on_master["analysis"]["driver"]
     assert on_relay["listing"] == on_master["listing"]
 
 
