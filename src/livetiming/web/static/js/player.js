@@ -36,6 +36,7 @@ export function openLocalFile(file) {
   window.location.hash = `#/recordings/${LOCAL}`;
 }
 const TICK_MS = 100;
+const FLASH_MAX_SPEED = 2;
 const CLOCK_STOPPED = new Set(["none", "red", "chequered"]);
 const FLAG_LABELS = {
   none: "", green: "Green flag", white: "White flag", chequered: "Chequered flag", yellow: "Yellow flag",
@@ -215,7 +216,10 @@ export function mountPlayer(container, { client, settings, uuid }) {
   function draw(state) {
     root.dataset.time = String(current.time);
     root.dataset.position = String(current.position);
-    table.update(state.cars, state.highlight, settings.focus[`replay:${uuid}`] || null);
+    // the rows' flash (a 1.5 s animation restarted per update) only at live-like speeds: faster, it is
+    // noise, and the animations restarted ten times a second leave Blink much garbage to collect
+    const flash = playing && speed <= FLASH_MAX_SPEED ? state.highlight : [];
+    table.update(state.cars, flash, settings.focus[`replay:${uuid}`] || null);
     messages.update(state.messages);
     const session = state.session || {};
     const name = flagName(session.flagState);
