@@ -57,3 +57,14 @@ def log_events():
     globalLogPublisher.addObserver(events.append)
     yield events
     globalLogPublisher.removeObserver(events.append)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A real headless Chromium (the distribution's, driven by Playwright),
+    shared by a module's tests; skipped where there is none, except in CI."""
+    from test_web_app import chromium, require_chromium
+
+    require_chromium()
+    with chromium() as instance:
+        yield instance

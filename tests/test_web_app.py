@@ -145,13 +145,6 @@ DEMO_SPEED = 30
 
 
 @pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    with chromium() as instance:
-        yield instance
-
-
-@pytest.fixture(scope="module")
 def demo_router(module_processes, tmp_path_factory):
     """A real router (Crossbar) running the demo race; yields (page URL, demo uuid)."""
     from network import router_env, start_router

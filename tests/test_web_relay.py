@@ -5,7 +5,7 @@ a real headless Chromium."""
 import pytest
 
 from network import http_of, relays_listed, router_env, start_relay, start_router, until
-from test_web_app import check_app, chromium, new_page, require_chromium, screenshot_dir
+from test_web_app import check_app, new_page, screenshot_dir
 
 KEYS = ["web-relay-key-one-0123456789", "web-relay-key-two-0123456789"]
 
@@ -13,13 +13,6 @@ KEYS = ["web-relay-key-one-0123456789", "web-relay-key-two-0123456789"]
 def page_of(ws_url: str) -> str:
     """The app's page on a router or relay given by its WebSocket URL."""
     return http_of(ws_url) + "/"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture(scope="module")

@@ -10,16 +10,9 @@ import pytest
 import livetiming.web
 from network import free_port
 from processes import command
-from test_web_app import check_app, chromium, new_page, require_chromium, screenshot_dir
+from test_web_app import check_app, new_page, screenshot_dir
 
 STATIC = Path(livetiming.web.__file__).parent / "static"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture(scope="module")
