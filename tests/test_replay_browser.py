@@ -7,7 +7,8 @@ pauses, changes speed, and after seeks (jump box and seek bar) shows exactly
 the state `livetiming-rectool state-at` gives — cars in order, the
 manifest's columns, cell texts, flag, messages; the flag periods are drawn
 on the seek bar; the analysis tab shows the recording's analysis; no
-console errors. Screenshots are written as test_web_app's are."""
+console errors. Screenshots are written as test_web_app's are; `browser` is
+the shared Chromium fixture of conftest.py (skipped without Chromium outside CI)."""
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,7 @@ from livetiming.recording import RecordingReader
 from network import js_client, router_env, start_router
 from processes import command
 from test_catalogue import make_recording
-from test_web_app import chromium, new_page, require_chromium, screenshot_dir
+from test_web_app import new_page, screenshot_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFERENCE = "7e1f0c0a71a54c1e9b1d2024041413ff"
@@ -35,13 +36,6 @@ ARCHIVE = 50
 FLAGS = ["none", "green", "white", "chequered", "yellow", "fcy", "code_60", "vsc", "sc", "caution", "red",
          "slow_zone", "code_60_zone"]
 """FlagStatus names by value (constants.md)."""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    with chromium() as instance:
-        yield instance
 
 
 @pytest.fixture(scope="module")

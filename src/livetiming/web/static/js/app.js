@@ -7,6 +7,8 @@
 import { mountAnalysis } from "./analysis.js";
 import { Directory } from "./directory.js";
 import { Metrics } from "./metrics.js";
+import { mountPlayer } from "./player.js";
+import { mountRecordings } from "./recordings.js";
 import { chooseServer } from "./relays.js";
 import { route } from "./routes.js";
 import { mountServices } from "./services.js";
@@ -45,7 +47,8 @@ async function main() {
     container.replaceChildren();
     const { page, uuid } = route(window.location.hash);
     const context = { client, directory, settings: loadSettings(), metrics, uuid };
-    const mount = { services: mountServices, timing: mountTiming, analysis: mountAnalysis }[page];
+    const mount = { services: mountServices, timing: mountTiming, analysis: mountAnalysis,
+      recordings: mountRecordings, replay: mountPlayer }[page];
     current = mount(container, context);
     document.body.dataset.page = page;
     if (client.isOpen && current.reconnected) current.reconnected();
