@@ -18,11 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Optional
 
-from ..analysis import Analyser
 from ..analysis.export import ExportError, LapClock, check_analysis, csv_files
 from ..analysis.replay import analyse_recording
 from ..atomic import write_atomically
-from ..recording import RecordingError, RecordingReader
+from ..recording import RecordingError
 from ..untrusted import (
     Limits,
     LimitSettingError,
@@ -79,25 +78,44 @@ def main(argv: Optional[List[str]] = None) -> int:
         return fail(PROG, f"the output would overwrite {target}; choose another with -o")
     show_progress = not args.quiet and sys.stderr.isatty()
     try:
-        with _limits_in_environment(limits):
-            if show_progress:
-                analysis = _with_progress_bar(recording)
-            else:
-                analysis = analyse_recording(recording)
-    except RecordingError as error:
-        return fail(PROG, one_line(str(error)))
-    except (TypeError, ValueError, KeyError, AttributeError) as error:
-        # the recording reads, but its content is not timing data the analyser understands
-        return fail(PROG, one_line(f"{recording} cannot be analysed: {type(error).__name__}: {error}"))
-    except KeyboardInterrupt:
-        return fail(PROG, "interrupted; nothing written", 130)
-    try:
-        write_atomically(target, json.dumps(analysis))
-    except OSError as error:
-        return fail(PROG, f"cannot write {target}: {error.strerror}", 1)
+        analysis = run_analysis(recording, limits, show_progress, analyse_recording)
+        write_analysis(target, analysis)
+    except AnalysisFailed as failed:
+        return failed.code
     if not args.quiet:
         print(f"{target}", file=sys.stderr if show_progress else sys.stdout)
     return 0
+
+
+class AnalysisFailed(Exception):
+    """Said in one line already; `code` is the exit code."""
+
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
+def run_analysis(recording: Path, limits: Limits, show_progress: bool, analyse):
+    """`analyse(recording, on_frame)` under the limits, with a progress bar
+    when shown; AnalysisFailed once the reason it could not be done is said."""
+    try:
+        with _limits_in_environment(limits):
+            return _with_progress_bar(recording, analyse) if show_progress else analyse(recording, None)
+    except RecordingError as error:
+        raise AnalysisFailed(fail(PROG, one_line(str(error)))) from None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        # the recording reads, but its content is not timing data the analyser understands
+        message = f"{recording} cannot be analysed: {type(error).__name__}: {error}"
+        raise AnalysisFailed(fail(PROG, one_line(message))) from None
+    except KeyboardInterrupt:
+        raise AnalysisFailed(fail(PROG, "interrupted; nothing written", 130)) from None
+
+
+def write_analysis(target: Path, analysis: dict) -> None:
+    try:
+        write_atomically(target, json.dumps(analysis))
+    except OSError as error:
+        raise AnalysisFailed(fail(PROG, f"cannot write {target}: {error.strerror}", 1)) from None
 
 
 def export_analysis_file(path: Path, directory: Path, limits: Limits, quiet: bool) -> int:
@@ -116,47 +134,37 @@ def export_recording(recording: Path, directory: Path, output: Optional[str], li
     """--csv from a recording: analyse it (noting when each lap was completed)
     and write the CSV files, and the analysis file when -o is given."""
     show_progress = not quiet and sys.stderr.isatty()
+
+    def analyse(path: Path, on_frame) -> tuple:
+        analysis, lap_times = analyse_with_lap_times(path, on_frame)
+        return analysis, csv_files(analysis, lap_times)
+
     try:
-        with _limits_in_environment(limits):
-            if show_progress:
-                analysis, lap_times = _with_progress_bar(recording, analyse_with_lap_times)
-            else:
-                analysis, lap_times = analyse_with_lap_times(recording)
-        files = csv_files(analysis, lap_times)
-    except RecordingError as error:
-        return fail(PROG, one_line(str(error)))
-    except (TypeError, ValueError, KeyError, AttributeError) as error:
-        return fail(PROG, one_line(f"{recording} cannot be analysed: {type(error).__name__}: {error}"))
-    except KeyboardInterrupt:
-        return fail(PROG, "interrupted; nothing written", 130)
-    if output:
-        target = Path(output)
-        if target.resolve() == recording.resolve():
-            return fail(PROG, f"the output would overwrite {target}; choose another with -o")
-        try:
-            write_atomically(target, json.dumps(analysis))
-        except OSError as error:
-            return fail(PROG, f"cannot write {target}: {error.strerror}", 1)
-        if not quiet:
-            print(target)
+        analysis, files = run_analysis(recording, limits, show_progress, analyse)
+        if output:
+            target = Path(output)
+            if target.resolve() == recording.resolve():
+                return fail(PROG, f"the output would overwrite {target}; choose another with -o")
+            write_analysis(target, analysis)
+            if not quiet:
+                print(target)
+    except AnalysisFailed as failed:
+        return failed.code
     return write_csv_files(directory, files, quiet)
 
 
-def analyse_with_lap_times(path: Path, on_frame=None):
-    """`analyse_recording` (the same Analyser over every state) that also
-    notes, with a LapClock, when each car completed each lap."""
-    with RecordingReader(path) as recording:
-        manifest = recording.manifest
-        analyser = Analyser(manifest)
-        clock = LapClock(manifest.get("colSpec"))
-        total = recording.frame_count
-        state = None
-        for done, (second, state) in enumerate(recording.iter_states(), start=1):
-            analyser.update(second, state)
-            clock.observe(second, state)
-            if on_frame is not None:
-                on_frame(done, total)
-        return analyser.to_file(manifest, state), clock.lap_times
+def analyse_with_lap_times(path: Path, on_frame=None) -> tuple:
+    """`analyse_recording`, noting in the same pass, with a LapClock, when
+    each car completed each lap: (analysis, lap times)."""
+    clocks = []
+
+    def observe(manifest: dict, second: int, state: dict) -> None:
+        if not clocks:
+            clocks.append(LapClock(manifest.get("colSpec")))
+        clocks[0].observe(second, state)
+
+    analysis = analyse_recording(path, on_frame, on_state=observe)
+    return analysis, clocks[0].lap_times if clocks else {}
 
 
 def write_csv_files(directory: Path, files: dict, quiet: bool) -> int:
